@@ -1,0 +1,127 @@
+// A device is what a program holds: the root of a node tree plus the request
+// scheduler that turns byte-granularity I/O into aligned driver requests.
+//
+// Any offset, any length, any iovec: reads are rounded out to the alignment,
+// unaligned writes read-modify-write their head and tail blocks, overlapping
+// requests are serialised so no RMW writes back stale data, and the caller's
+// memory is used directly when its alignment allows.
+//
+// Threads: each device runs its pipeline on one internal thread (its
+// executor), so requests are tracked without locks. The async_* functions may
+// be called from any thread; their completion handler runs on the device's
+// executor unless the token binds another. The synchronous functions block
+// the calling thread and must not be called from the device's executor.
+// Buffers must stay valid until the request completes.
+#pragma once
+
+#include <granule/error.hpp>
+#include <granule/limits.hpp>
+#include <granule/options.hpp>
+#include <granule/stats.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace granule {
+
+// One element of a caller's scatter/gather list.
+struct io_buffer {
+    void *base = nullptr;
+    std::size_t len = 0;
+};
+
+struct open_flags {
+    bool read_only = false;
+};
+
+class device_impl;
+
+class device {
+public:
+    // spec: dotted options when it contains "driver=" or "filename=" at top
+    // level, otherwise a filename shorthand (e.g. "d.img", "iscsi://...").
+    static result<std::unique_ptr<device>> open(std::string_view spec, open_flags flags = {});
+    static result<std::unique_ptr<device>> open(const options &opts, open_flags flags = {});
+
+    // Waits for requests in flight, then closes every node.
+    ~device();
+    device(const device &) = delete;
+    device &operator=(const device &) = delete;
+
+    boost::asio::any_io_executor get_executor() const;
+
+    // Completion signature: void(std::exception_ptr, result<std::size_t>) for
+    // reads and writes (bytes transferred == requested on success),
+    // void(std::exception_ptr, result<void>) for the others. The exception is
+    // only ever std::bad_alloc.
+    template <class Token>
+    auto async_preadv(std::uint64_t offset, std::vector<io_buffer> iov, Token &&token)
+    {
+        return boost::asio::co_spawn(get_executor(), co_preadv(offset, std::move(iov)),
+                                     std::forward<Token>(token));
+    }
+    template <class Token>
+    auto async_pwritev(std::uint64_t offset, std::vector<io_buffer> iov, Token &&token)
+    {
+        return boost::asio::co_spawn(get_executor(), co_pwritev(offset, std::move(iov)),
+                                     std::forward<Token>(token));
+    }
+    template <class Token>
+    auto async_flush(Token &&token)
+    {
+        return boost::asio::co_spawn(get_executor(), co_flush(), std::forward<Token>(token));
+    }
+
+    // Synchronous wrappers.
+    result<std::size_t> preadv(std::uint64_t offset, std::span<const io_buffer> iov);
+    result<std::size_t> pwritev(std::uint64_t offset, std::span<const io_buffer> iov);
+    result<std::size_t> pread(std::uint64_t offset, void *buf, std::size_t len);
+    result<std::size_t> pwrite(std::uint64_t offset, const void *buf, std::size_t len);
+    result<void> flush();
+    // Discard is advisory: the parts not covering whole pdiscard_alignment
+    // blocks are left alone.
+    result<void> pdiscard(std::uint64_t offset, std::uint64_t len);
+    // Reads of the range return zeroes afterwards.
+    result<void> pwrite_zeroes(std::uint64_t offset, std::uint64_t len);
+    result<void> truncate(std::uint64_t len);
+    result<void> reopen(const options &changes);
+
+    std::uint64_t length() const;
+    bool read_only() const;
+    bool growable() const;
+    limits get_limits() const;
+    stats get_stats() const;
+    void reset_stats();
+    // The driver tree, one node per line, children indented; then each
+    // node's driver info lines.
+    std::string describe() const;
+
+    // blkdebug breakpoints, addressed to the first node in the tree that
+    // implements them.
+    result<void> debug_breakpoint(std::string_view event, std::string_view tag);
+    result<void> debug_remove_breakpoint(std::string_view tag);
+    result<void> debug_resume(std::string_view tag);
+    bool debug_is_suspended(std::string_view tag);
+
+    // The coroutines behind async_*; they must run on get_executor().
+    boost::asio::awaitable<result<std::size_t>> co_preadv(std::uint64_t offset,
+                                                          std::vector<io_buffer> iov);
+    boost::asio::awaitable<result<std::size_t>> co_pwritev(std::uint64_t offset,
+                                                           std::vector<io_buffer> iov);
+    boost::asio::awaitable<result<void>> co_flush();
+
+private:
+    explicit device(std::unique_ptr<device_impl> impl);
+    std::unique_ptr<device_impl> impl_;
+};
+
+}  // namespace granule

@@ -1,0 +1,230 @@
+// The public face of the device: opening, the synchronous wrappers, and
+// the executor thread.
+#include "device_impl.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <cerrno>
+
+namespace granule {
+
+namespace asio = boost::asio;
+
+stats atomic_stats::snapshot() const
+{
+    auto g = [](const std::atomic<std::uint64_t> &a) { return a.load(std::memory_order_relaxed); };
+    return {g(read_requests), g(write_requests), g(flush_requests),  g(discard_requests),
+            g(zero_requests), g(bytes_read),     g(bytes_written),   g(bytes_bounced),
+            g(rmw_cycles),    g(serialisation_waits), g(driver_requests), g(failed_requests)};
+}
+
+void atomic_stats::reset()
+{
+    for (auto *a : {&read_requests, &write_requests, &flush_requests, &discard_requests,
+                    &zero_requests, &bytes_read, &bytes_written, &bytes_bounced, &rmw_cycles,
+                    &serialisation_waits, &driver_requests, &failed_requests})
+        a->store(0, std::memory_order_relaxed);
+}
+
+device_impl::device_impl(std::unique_ptr<node> root)
+    : work_(ctx_.get_executor()), root_(std::move(root))
+{
+    debug_node_ = root_->debug_node();
+    limits_ = root_->get_limits();
+    auto len = root_->length();
+    length_.store(len > 0 ? static_cast<std::uint64_t>(len) : 0);
+    thread_ = std::thread([this] { ctx_.run(); });
+}
+
+device_impl::~device_impl()
+{
+    // run() returns once no request is in flight: each driver call holds work.
+    work_.reset();
+    thread_.join();
+    root_.reset();
+}
+
+namespace {
+
+// Blocks the calling thread until the coroutine ran on the device executor.
+template <class T>
+result<T> run_sync(device_impl &impl, asio::awaitable<result<T>> op)
+{
+    if (impl.executor().template target<asio::io_context::executor_type>()->running_in_this_thread())
+        return make_error(EDEADLK, "synchronous call on the device's own thread would deadlock; "
+                                   "use the async_* functions there");
+    return asio::co_spawn(impl.executor(), std::move(op), asio::use_future).get();
+}
+
+bool looks_like_options(std::string_view spec)
+{
+    auto opts = parse_options(spec);
+    return opts && (opts->count("driver") || opts->count("filename"));
+}
+
+}  // namespace
+
+result<std::unique_ptr<device>> device::open(std::string_view spec, open_flags flags)
+{
+    if (spec.empty())
+        return make_error(EINVAL, "empty device specification");
+    if (looks_like_options(spec))
+        return open(*parse_options(spec), flags);
+    return open(options{{"filename", std::string(spec)}}, flags);
+}
+
+result<std::unique_ptr<device>> device::open(const options &opts, open_flags flags)
+{
+    auto root = node::open(opts, flags.read_only);
+    if (!root)
+        return root.error();
+    auto len = (*root)->length();
+    if (len < 0)
+        return make_error(static_cast<int>(-len), std::string((*root)->driver().name) +
+                                                      ": cannot get length: " +
+                                                      std::strerror(static_cast<int>(-len)));
+    return std::unique_ptr<device>(new device(std::make_unique<device_impl>(std::move(*root))));
+}
+
+device::device(std::unique_ptr<device_impl> impl) : impl_(std::move(impl)) {}
+device::~device() = default;
+
+asio::any_io_executor device::get_executor() const { return impl_->executor(); }
+
+asio::awaitable<result<std::size_t>> device::co_preadv(std::uint64_t offset,
+                                                       std::vector<io_buffer> iov)
+{
+    co_return co_await impl_->preadv(offset, iov);
+}
+
+asio::awaitable<result<std::size_t>> device::co_pwritev(std::uint64_t offset,
+                                                        std::vector<io_buffer> iov)
+{
+    co_return co_await impl_->pwritev(offset, iov);
+}
+
+asio::awaitable<result<void>> device::co_flush() { co_return co_await impl_->flush(); }
+
+result<std::size_t> device::preadv(std::uint64_t offset, std::span<const io_buffer> iov)
+{
+    return run_sync(*impl_, impl_->preadv(offset, iov));
+}
+
+result<std::size_t> device::pwritev(std::uint64_t offset, std::span<const io_buffer> iov)
+{
+    return run_sync(*impl_, impl_->pwritev(offset, iov));
+}
+
+result<std::size_t> device::pread(std::uint64_t offset, void *buf, std::size_t len)
+{
+    io_buffer b{buf, len};
+    return preadv(offset, {&b, 1});
+}
+
+result<std::size_t> device::pwrite(std::uint64_t offset, const void *buf, std::size_t len)
+{
+    // The write path never modifies the caller's buffer.
+    io_buffer b{const_cast<void *>(buf), len};
+    return pwritev(offset, {&b, 1});
+}
+
+result<void> device::flush() { return run_sync(*impl_, impl_->flush()); }
+result<void> device::pdiscard(std::uint64_t offset, std::uint64_t len)
+{
+    return run_sync(*impl_, impl_->pdiscard(offset, len));
+}
+result<void> device::pwrite_zeroes(std::uint64_t offset, std::uint64_t len)
+{
+    return run_sync(*impl_, impl_->pwrite_zeroes(offset, len));
+}
+result<void> device::truncate(std::uint64_t len) { return run_sync(*impl_, impl_->truncate(len)); }
+result<void> device::reopen(const options &changes)
+{
+    return run_sync(*impl_, impl_->reopen(changes));
+}
+
+std::uint64_t device::length() const { return impl_->length(); }
+bool device::read_only() const { return impl_->read_only(); }
+bool device::growable() const { return impl_->growable(); }
+limits device::get_limits() const { return impl_->lim(); }
+stats device::get_stats() const { return impl_->counters.snapshot(); }
+void device::reset_stats() { impl_->counters.reset(); }
+
+std::string device::describe() const
+{
+    std::string out;
+    impl_->root().describe(out, 0, "");
+    return out;
+}
+
+namespace {
+
+// Debug hooks run on the device's executor, like the requests they resume.
+template <class F>
+auto on_device(device_impl &impl, F f) -> decltype(f())
+{
+    using T = decltype(f());
+    return asio::co_spawn(
+               impl.executor(), [f = std::move(f)]() mutable -> asio::awaitable<T> { co_return f(); },
+               asio::use_future)
+        .get();
+}
+
+result<void> debug_call(device_impl &impl, const char *what, std::string_view tag,
+                        int (*call)(void *, const char *))
+{
+    node *n = impl.debug_node();
+    if (!n || !call)
+        return make_error(ENOTSUP, std::string(what) + ": no node in this device supports "
+                                                       "breakpoints (use driver=blkdebug)");
+    std::string t(tag);
+    int rc = on_device(impl, [&] { return call(n->state(), t.c_str()); });
+    if (rc < 0)
+        return make_error(-rc, std::string(what) + " '" + t + "': " +
+                                   (rc == -ENOENT ? "no such breakpoint or suspended request"
+                                                  : std::strerror(-rc)));
+    return {};
+}
+
+}  // namespace
+
+result<void> device::debug_breakpoint(std::string_view event, std::string_view tag)
+{
+    node *n = impl_->debug_node();
+    if (!n || !n->driver().debug_breakpoint)
+        return make_error(ENOTSUP, "break: no node in this device supports breakpoints "
+                                   "(use driver=blkdebug)");
+    std::string e(event), t(tag);
+    char err[256] = "";
+    int rc = on_device(*impl_, [&] {
+        return n->driver().debug_breakpoint(n->state(), e.c_str(), t.c_str(), err, sizeof err);
+    });
+    if (rc < 0)
+        return make_error(-rc, "break " + e + " " + t + ": " +
+                                   (*err ? std::string(err) : std::strerror(-rc)));
+    return {};
+}
+
+result<void> device::debug_remove_breakpoint(std::string_view tag)
+{
+    node *n = impl_->debug_node();
+    return debug_call(*impl_, "remove_break", tag, n ? n->driver().debug_remove_breakpoint : nullptr);
+}
+
+result<void> device::debug_resume(std::string_view tag)
+{
+    node *n = impl_->debug_node();
+    return debug_call(*impl_, "resume", tag, n ? n->driver().debug_resume : nullptr);
+}
+
+bool device::debug_is_suspended(std::string_view tag)
+{
+    node *n = impl_->debug_node();
+    if (!n || !n->driver().debug_is_suspended)
+        return false;
+    std::string t(tag);
+    return on_device(*impl_, [&] { return n->driver().debug_is_suspended(n->state(), t.c_str()); }) > 0;
+}
+
+}  // namespace granule

@@ -1,0 +1,96 @@
+// The request scheduler behind granule::device. Every member below runs on
+// the device's own executor (one thread), except the atomics in counters.
+#pragma once
+
+#include "driver_call.hpp"
+#include "node.hpp"
+#include "padding.hpp"
+#include "tracking.hpp"
+
+#include <granule/device.hpp>
+
+#include <boost/asio/io_context.hpp>
+
+#include <atomic>
+#include <span>
+#include <thread>
+
+namespace granule {
+
+struct atomic_stats {
+    std::atomic<std::uint64_t> read_requests{0}, write_requests{0}, flush_requests{0},
+        discard_requests{0}, zero_requests{0}, bytes_read{0}, bytes_written{0},
+        bytes_bounced{0}, rmw_cycles{0}, serialisation_waits{0}, driver_requests{0},
+        failed_requests{0};
+    stats snapshot() const;
+    void reset();
+};
+
+inline void bump(std::atomic<std::uint64_t> &c, std::uint64_t n = 1)
+{
+    c.fetch_add(n, std::memory_order_relaxed);
+}
+
+class device_impl {
+public:
+    explicit device_impl(std::unique_ptr<node> root);
+    ~device_impl();
+
+    boost::asio::any_io_executor executor() { return ctx_.get_executor(); }
+
+    boost::asio::awaitable<result<std::size_t>> preadv(std::uint64_t offset,
+                                                       std::span<const io_buffer> iov);
+    boost::asio::awaitable<result<std::size_t>> pwritev(std::uint64_t offset,
+                                                        std::span<const io_buffer> iov);
+    boost::asio::awaitable<result<void>> flush();
+    boost::asio::awaitable<result<void>> pdiscard(std::uint64_t offset, std::uint64_t bytes);
+    boost::asio::awaitable<result<void>> pwrite_zeroes(std::uint64_t offset, std::uint64_t bytes);
+    boost::asio::awaitable<result<void>> truncate(std::uint64_t length);
+    boost::asio::awaitable<result<void>> reopen(options changes);
+
+    // Raises a pipeline event (e.g. "pwritev_rmw_head") on the debug node;
+    // a blkdebug breakpoint suspends the request here.
+    boost::asio::awaitable<result<void>> raise_event(const char *event, std::uint64_t offset,
+                                                     std::uint64_t bytes);
+
+    node &root() { return *root_; }
+    node *debug_node() { return debug_node_; }
+    limits lim() const { return limits_; }
+    std::uint64_t length() const { return length_.load(std::memory_order_relaxed); }
+    bool read_only() const { return root_->flags() & GRANULE_NODE_READ_ONLY; }
+    bool growable() const { return root_->flags() & GRANULE_NODE_GROWABLE; }
+    atomic_stats counters;
+
+private:
+    // Submits an aligned request to the root driver, split by max_transfer;
+    // returns the bytes transferred (short only at end of file for reads).
+    boost::asio::awaitable<result<std::uint64_t>> submit(std::uint32_t op,
+                                                         std::uint64_t aligned_offset,
+                                                         std::span<const granule_iovec> iov);
+    // Reads one aligned block for read-modify-write into buf, zero-filling past EOF.
+    boost::asio::awaitable<result<void>> read_block(std::uint64_t aligned_offset, std::byte *buf);
+    result<void> trim_padding_past(std::uint64_t end);
+    // Granularity of padding and splitting: the request alignment, raised to
+    // the memory alignment so bounce buffers always satisfy the backend.
+    std::uint64_t io_align() const
+    {
+        return std::max(limits_.request_alignment, limits_.min_mem_alignment);
+    }
+    result<void> validate(const char *op, std::uint64_t offset, std::uint64_t bytes) const;
+    result<void> check_writable(const char *op, std::uint64_t offset, std::uint64_t bytes) const;
+
+    boost::asio::io_context ctx_{1};
+    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+    std::unique_ptr<node> root_;
+    node *debug_node_ = nullptr;
+    limits limits_;
+    std::atomic<std::uint64_t> length_{0};
+    request_tracker tracker_;
+    std::thread thread_;
+};
+
+// I/O errors name the operation, offset and length.
+error io_error(const char *op, std::uint64_t offset, std::uint64_t bytes, std::int64_t rc,
+               const std::string &detail);
+
+}  // namespace granule

@@ -1,0 +1,171 @@
+// Flush, discard, write-zeroes, truncate and reopen: the operations around
+// the read/write pipeline.
+#include "device_impl.hpp"
+#include "iov_util.hpp"
+
+#include <granule/platform/aligned_buffer.hpp>
+
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <limits>
+
+namespace granule {
+
+namespace asio = boost::asio;
+
+namespace {
+constexpr std::uint64_t zero_chunk = 1 << 20;
+}  // namespace
+
+asio::awaitable<result<void>> device_impl::flush()
+{
+    bump(counters.flush_requests);
+    const auto &d = root_->driver();
+    if (!d.flush)
+        co_return result<void>{};
+    auto r = co_await call_driver([&](granule_completion_fn cb, void *opaque) {
+        d.flush(root_->state(), cb, opaque);
+        return 0;
+    });
+    if (r.value < 0) {
+        bump(counters.failed_requests);
+        co_return io_error("flush", 0, 0, r.value, r.message);
+    }
+    co_return result<void>{};
+}
+
+asio::awaitable<result<void>> device_impl::pdiscard(std::uint64_t offset, std::uint64_t bytes)
+{
+    bump(counters.discard_requests);
+    if (auto v = validate("discard", offset, bytes); !v)
+        co_return v.error();
+    if (read_only())
+        co_return make_error(EROFS, "discard at offset " + std::to_string(offset) +
+                                        ": the device is read-only");
+    const auto &d = root_->driver();
+    const auto a = limits_.pdiscard_alignment;
+    const auto start = align_up(offset, a);
+    const auto stop = align_down(std::min(offset + bytes, length()), a);
+    // Discard is advisory: partial blocks at either end are left alone.
+    if (start >= stop || !d.discard)
+        co_return result<void>{};
+    tracked_request req(start, stop - start);
+    tracking_scope scope(tracker_, req);
+    bump(counters.serialisation_waits, co_await tracker_.wait(req));
+    req.started = true;
+    std::uint64_t step = limits_.max_pdiscard ? std::max(align_down(limits_.max_pdiscard, a), a)
+                                              : stop - start;
+    for (auto pos = start; pos < stop; pos += step) {
+        auto len = std::min(step, stop - pos);
+        auto r = co_await call_driver([&](granule_completion_fn cb, void *opaque) {
+            d.discard(root_->state(), pos, len, cb, opaque);
+            return 0;
+        });
+        if (r.value == -ENOTSUP || r.value == -EOPNOTSUPP)
+            break;
+        if (r.value < 0)
+            co_return io_error("discard", pos, len, r.value, r.message);
+    }
+    co_return result<void>{};
+}
+
+// Zeroes by writing zero-filled buffers through the normal write path.
+static asio::awaitable<result<void>> write_zero_buffers(device_impl &dev, std::uint64_t offset,
+                                                        std::uint64_t bytes,
+                                                        std::uint64_t mem_align)
+{
+    platform::aligned_buffer zeroes(mem_align, std::min(bytes, zero_chunk));
+    std::fill_n(zeroes.data(), zeroes.size(), std::byte{0});
+    for (std::uint64_t done = 0; done < bytes;) {
+        auto len = std::min<std::uint64_t>(zeroes.size(), bytes - done);
+        io_buffer b{zeroes.data(), static_cast<std::size_t>(len)};
+        auto r = co_await dev.pwritev(offset + done, {&b, 1});
+        if (!r)
+            co_return r.error();
+        done += len;
+    }
+    co_return result<void>{};
+}
+
+asio::awaitable<result<void>> device_impl::pwrite_zeroes(std::uint64_t offset, std::uint64_t bytes)
+{
+    bump(counters.zero_requests);
+    if (auto v = validate("write_zeroes", offset, bytes); !v)
+        co_return v.error();
+    if (auto w = check_writable("write_zeroes", offset, bytes); !w)
+        co_return w.error();
+    const auto &d = root_->driver();
+    const auto a = std::max(limits_.pwrite_zeroes_alignment, io_align());
+    const auto end = offset + bytes;
+    const auto start = align_up(offset, a);
+    const auto stop = align_down(end, a);
+    const auto mem = limits_.opt_mem_alignment;
+    // Growing, unsupported or too small for one aligned block: plain writes.
+    if (!d.write_zeroes || end > length() || start >= stop)
+        co_return co_await write_zero_buffers(*this, offset, bytes, mem);
+    if (start > offset)
+        if (auto r = co_await write_zero_buffers(*this, offset, start - offset, mem); !r)
+            co_return r;
+    if (end > stop)
+        if (auto r = co_await write_zero_buffers(*this, stop, end - stop, mem); !r)
+            co_return r;
+    tracked_request req(start, stop - start);
+    tracking_scope scope(tracker_, req);
+    bump(counters.serialisation_waits, co_await tracker_.wait(req));
+    req.started = true;
+    auto r = co_await call_driver([&](granule_completion_fn cb, void *opaque) {
+        d.write_zeroes(root_->state(), start, stop - start, cb, opaque);
+        return 0;
+    });
+    if (r.value == -ENOTSUP || r.value == -EOPNOTSUPP)
+        co_return co_await write_zero_buffers(*this, start, stop - start, mem);
+    if (r.value < 0)
+        co_return io_error("write_zeroes", start, stop - start, r.value, r.message);
+    co_return result<void>{};
+}
+
+asio::awaitable<result<void>> device_impl::truncate(std::uint64_t new_length)
+{
+    if (read_only())
+        co_return make_error(EROFS, "truncate: the device is read-only");
+    if (new_length > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+        co_return make_error(EINVAL, "truncate: length " + std::to_string(new_length) +
+                                         " is beyond the largest length 2^63-1");
+    if (!growable() || !root_->driver().truncate)
+        co_return make_error(ENOTSUP, std::string("truncate: driver '") + root_->driver().name +
+                                          "' cannot be resized (" + std::to_string(length()) +
+                                          " bytes)");
+    tracked_request req(std::min(new_length, length()), 1);
+    request_tracker::mark_serialising_to_end(req, req.offset, io_align());
+    tracking_scope scope(tracker_, req);
+    bump(counters.serialisation_waits, co_await tracker_.wait(req));
+    req.started = true;
+    char err[256] = "";
+    int rc = root_->driver().truncate(root_->state(), new_length, err, sizeof err);
+    if (rc < 0)
+        co_return io_error("truncate", new_length, 0, rc, err);
+    auto now = root_->length();
+    length_.store(now >= 0 ? static_cast<std::uint64_t>(now) : new_length);
+    co_return result<void>{};
+}
+
+asio::awaitable<result<void>> device_impl::reopen(options changes)
+{
+    // A barrier: waits for every request before it; later ones wait for it.
+    tracked_request req(0, 1);
+    request_tracker::mark_serialising_to_end(req, 0, 1);
+    tracking_scope scope(tracker_, req);
+    co_await tracker_.wait(req);
+    req.started = true;
+    if (auto r = root_->reopen(changes); !r)
+        co_return r;
+    limits_ = root_->get_limits();
+    auto len = root_->length();
+    if (len >= 0)
+        length_.store(static_cast<std::uint64_t>(len));
+    co_return result<void>{};
+}
+
+}  // namespace granule

@@ -1,0 +1,81 @@
+#include <granule/limits.hpp>
+
+#include <algorithm>
+
+namespace granule {
+
+limits from_abi(const granule_limits &l)
+{
+    return {l.request_alignment, l.min_mem_alignment, l.opt_mem_alignment, l.max_transfer,
+            l.opt_transfer, l.pwrite_zeroes_alignment, l.pdiscard_alignment, l.max_pdiscard};
+}
+
+granule_limits to_abi(const limits &l)
+{
+    return {l.request_alignment, l.min_mem_alignment, l.opt_mem_alignment, l.max_transfer,
+            l.opt_transfer, l.pwrite_zeroes_alignment, l.pdiscard_alignment, l.max_pdiscard};
+}
+
+namespace {
+
+std::uint64_t min_nonzero(std::uint64_t a, std::uint64_t b)
+{
+    if (a == 0)
+        return b;
+    if (b == 0)
+        return a;
+    return std::min(a, b);
+}
+
+bool power_of_two(std::uint64_t v) { return v && !(v & (v - 1)); }
+
+}  // namespace
+
+limits inherit(const limits &parent, const limits &child)
+{
+    limits out = parent;
+    out.request_alignment = std::max(parent.request_alignment, child.request_alignment);
+    out.min_mem_alignment = std::max(parent.min_mem_alignment, child.min_mem_alignment);
+    out.opt_mem_alignment = std::max(parent.opt_mem_alignment, child.opt_mem_alignment);
+    out.pwrite_zeroes_alignment =
+        std::max(parent.pwrite_zeroes_alignment, child.pwrite_zeroes_alignment);
+    out.pdiscard_alignment = std::max(parent.pdiscard_alignment, child.pdiscard_alignment);
+    out.max_transfer = min_nonzero(parent.max_transfer, child.max_transfer);
+    out.max_pdiscard = min_nonzero(parent.max_pdiscard, child.max_pdiscard);
+    if (out.opt_transfer == 0)
+        out.opt_transfer = child.opt_transfer;
+    return out;
+}
+
+std::optional<std::string> normalise_and_check(limits &l)
+{
+    struct field {
+        const char *name;
+        std::uint64_t *value;
+        bool zero_is_unlimited;
+    };
+    const field fields[] = {
+        {"request_alignment", &l.request_alignment, false},
+        {"min_mem_alignment", &l.min_mem_alignment, false},
+        {"opt_mem_alignment", &l.opt_mem_alignment, false},
+        {"pwrite_zeroes_alignment", &l.pwrite_zeroes_alignment, false},
+        {"pdiscard_alignment", &l.pdiscard_alignment, false},
+    };
+    for (const auto &f : fields) {
+        if (*f.value == 0)
+            *f.value = 1;
+        if (!power_of_two(*f.value))
+            return std::string(f.name) + " " + std::to_string(*f.value) +
+                   " is not a power of two";
+    }
+    // Buffers we allocate must satisfy what the backend requires.
+    l.opt_mem_alignment = std::max(l.opt_mem_alignment, l.min_mem_alignment);
+    l.pwrite_zeroes_alignment = std::max(l.pwrite_zeroes_alignment, l.request_alignment);
+    l.pdiscard_alignment = std::max(l.pdiscard_alignment, l.request_alignment);
+    if (l.max_transfer && l.max_transfer < l.request_alignment)
+        return "max_transfer " + std::to_string(l.max_transfer) +
+               " is smaller than request_alignment " + std::to_string(l.request_alignment);
+    return std::nullopt;
+}
+
+}  // namespace granule

@@ -1,0 +1,361 @@
+#include "node.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace granule {
+
+namespace {
+
+constexpr std::size_t errlen = 512;
+
+const granule_option_desc *find_desc(const granule_driver &d, const std::string &key)
+{
+    for (std::uint32_t i = 0; i < d.n_options; ++i) {
+        const auto &o = d.options[i];
+        if (key == o.name)
+            return &o;
+        if ((o.flags & GRANULE_OPTF_PREFIX) && key.rfind(o.name, 0) == 0 &&
+            key.size() > std::strlen(o.name))
+            return &o;
+    }
+    return nullptr;
+}
+
+std::string known_options(const granule_driver &d)
+{
+    std::string s;
+    for (std::uint32_t i = 0; i < d.n_options; ++i) {
+        s += s.empty() ? "" : ", ";
+        s += d.options[i].name;
+        if (d.options[i].flags & GRANULE_OPTF_PREFIX)
+            s += "*";
+    }
+    for (auto c = d.children; c && *c; ++c)
+        s += std::string(s.empty() ? "" : ", ") + *c + ".*";
+    return s.empty() ? "none" : s;
+}
+
+// Checks every key against the driver's declarations and normalises values
+// (sizes to decimal bytes, booleans to on/off) so drivers parse trivially.
+result<options> validate_options(const granule_driver &d, const options &own,
+                                 const std::string &path)
+{
+    options out;
+    const std::string who = std::string(d.name) + ": ";
+    for (const auto &[key, value] : own) {
+        const auto *desc = find_desc(d, key);
+        if (!desc)
+            return make_error(EINVAL, who + "unknown option '" + path + key + "' (known: " +
+                                          known_options(d) + ")");
+        const std::string what = who + "option '" + path + key + "'";
+        switch (desc->type) {
+        case GRANULE_OPT_SIZE: {
+            auto v = parse_size(value, what);
+            if (!v)
+                return v.error();
+            out[key] = std::to_string(*v);
+            break;
+        }
+        case GRANULE_OPT_BOOL: {
+            auto v = parse_bool(value, what);
+            if (!v)
+                return v.error();
+            out[key] = *v ? "on" : "off";
+            break;
+        }
+        case GRANULE_OPT_INT: {
+            char *end = nullptr;
+            errno = 0;
+            std::strtoll(value.c_str(), &end, 10);
+            if (value.empty() || *end || errno)
+                return make_error(EINVAL, what + ": invalid value '" + value + "': not an integer");
+            out[key] = value;
+            break;
+        }
+        default:
+            out[key] = value;
+        }
+    }
+    for (std::uint32_t i = 0; i < d.n_options; ++i) {
+        const auto &o = d.options[i];
+        if ((o.flags & GRANULE_OPTF_REQUIRED) && !(o.flags & GRANULE_OPTF_PREFIX) &&
+            !out.count(o.name))
+            return make_error(EINVAL, who + "missing required option '" + path + o.name + "'");
+    }
+    return out;
+}
+
+std::vector<granule_option> abi_options(const options &opts)
+{
+    std::vector<granule_option> v;
+    for (const auto &[k, val] : opts)
+        v.push_back({k.c_str(), val.c_str()});
+    return v;
+}
+
+std::string message_or(const char *err, int rc)
+{
+    if (err && *err)
+        return err;
+    return std::strerror(-rc);
+}
+
+// Host services handed to drivers; each forwards to the child's driver.
+int host_child_submit(granule_child *c, const granule_request *req, granule_completion_fn cb,
+                      void *opaque)
+{
+    return c->node->driver().submit(c->node->state(), req, cb, opaque);
+}
+int64_t host_child_length(granule_child *c) { return c->node->length(); }
+void host_child_limits(granule_child *c, granule_limits *out) { *out = to_abi(c->node->get_limits()); }
+void host_child_flush(granule_child *c, granule_completion_fn cb, void *opaque)
+{
+    if (auto f = c->node->driver().flush)
+        return f(c->node->state(), cb, opaque);
+    cb(opaque, 0, nullptr);
+}
+void host_child_discard(granule_child *c, uint64_t off, uint64_t len, granule_completion_fn cb,
+                        void *opaque)
+{
+    if (auto f = c->node->driver().discard)
+        return f(c->node->state(), off, len, cb, opaque);
+    cb(opaque, -ENOTSUP, nullptr);
+}
+void host_child_write_zeroes(granule_child *c, uint64_t off, uint64_t len,
+                             granule_completion_fn cb, void *opaque)
+{
+    if (auto f = c->node->driver().write_zeroes)
+        return f(c->node->state(), off, len, cb, opaque);
+    cb(opaque, -ENOTSUP, nullptr);
+}
+void host_child_block_status(granule_child *c, uint64_t off, uint64_t len,
+                             granule_block_status *out, granule_completion_fn cb, void *opaque)
+{
+    if (auto f = c->node->driver().block_status)
+        return f(c->node->state(), off, len, out, cb, opaque);
+    out->bytes = len;
+    out->status = GRANULE_BLOCK_DATA;
+    cb(opaque, 0, nullptr);
+}
+int host_child_truncate(granule_child *c, uint64_t len, char *err, size_t n)
+{
+    if (auto f = c->node->driver().truncate)
+        return f(c->node->state(), len, err, n);
+    std::snprintf(err, n, "%s: cannot be resized", c->node->driver().name);
+    return -ENOTSUP;
+}
+uint32_t host_child_flags(granule_child *c) { return c->node->flags(); }
+
+}  // namespace
+
+const granule_host &host_table()
+{
+    static const granule_host host = {
+        sizeof(granule_host), GRANULE_DRIVER_ABI_VERSION, host_child_submit, host_child_length,
+        host_child_limits, host_child_flush, host_child_discard, host_child_write_zeroes,
+        host_child_block_status, host_child_truncate, host_child_flags};
+    return host;
+}
+
+result<std::unique_ptr<node>> node::open(const options &opts, bool read_only,
+                                         const std::string &path)
+{
+    auto &registry = driver_registry::instance();
+    const driver_entry *entry = nullptr;
+    if (auto it = opts.find("driver"); it != opts.end()) {
+        auto found = registry.find(it->second);
+        if (!found)
+            return make_error(found.error().code,
+                              "option '" + path + "driver': " + found.error().message);
+        entry = *found;
+    } else if (auto f = opts.find("filename"); f != opts.end()) {
+        auto found = registry.for_filename(f->second);
+        if (!found)
+            return make_error(found.error().code,
+                              "option '" + path + "filename': " + found.error().message);
+        entry = *found;
+    } else {
+        return make_error(EINVAL, "missing option '" + path + "driver' (or '" + path +
+                                      "filename')");
+    }
+    const auto &d = entry->table;
+
+    std::unique_ptr<node> n(new node());
+    n->driver_ = entry;
+    n->path_ = path;
+    if (auto ro = opts.find("read-only"); ro != opts.end()) {
+        auto v = parse_bool(ro->second, "option '" + path + "read-only'");
+        if (!v)
+            return v.error();
+        read_only = read_only || *v;
+    }
+
+    // Children first: a filter's open may already talk to its child.
+    options own;
+    for (const auto &[k, v] : opts)
+        if (k != "driver" && k != "read-only")
+            own.emplace(k, v);
+    for (auto c = d.children; c && *c; ++c) {
+        std::string name = *c;
+        auto child_opts = sub_options(opts, name);
+        if (auto it = opts.find(name); it != opts.end())  // "image=d.img" shorthand
+            child_opts.emplace("filename", it->second);
+        std::erase_if(own, [&](const auto &kv) {
+            return kv.first == name || kv.first.rfind(name + ".", 0) == 0;
+        });
+        if (child_opts.empty())
+            return make_error(EINVAL, std::string(d.name) + ": missing child '" + path + name +
+                                          "' (give " + path + name + ".driver=... or " + path +
+                                          name + ".filename=...)");
+        auto child = node::open(child_opts, read_only, path + name + ".");
+        if (!child)
+            return child.error();
+        n->child_handles_.push_back(std::make_unique<granule_child>(granule_child{child->get()}));
+        n->children_.push_back(std::move(*child));
+        n->child_names_.push_back(name);
+    }
+
+    auto validated = validate_options(d, own, path);
+    if (!validated)
+        return validated.error();
+    n->own_options_ = *validated;
+    auto abi_opts = abi_options(n->own_options_);
+    std::vector<granule_child *> handles;
+    for (auto &h : n->child_handles_)
+        handles.push_back(h.get());
+
+    granule_open_args args{};
+    args.struct_size = sizeof args;
+    args.flags = read_only ? GRANULE_OPEN_READ_ONLY : 0;
+    args.options = abi_opts.data();
+    args.n_options = static_cast<std::uint32_t>(abi_opts.size());
+    args.children = handles.data();
+    args.n_children = static_cast<std::uint32_t>(handles.size());
+    args.host = &host_table();
+    granule_open_result out{};
+    out.struct_size = sizeof out;
+    char err[errlen] = "";
+    int rc = d.open(&args, &out, err, sizeof err);
+    if (rc < 0)
+        return make_error(-rc, std::string(d.name) + ": " + message_or(err, rc));
+    n->state_ = out.state;
+    n->opened_ = true;
+    n->flags_ = out.flags | (read_only ? GRANULE_NODE_READ_ONLY : 0);
+    auto refreshed = n->refresh_own_limits();
+    if (!refreshed)
+        return refreshed.error();  // ~node closes the driver
+    return n;
+}
+
+node::~node()
+{
+    if (opened_)
+        driver_->table.close(state_);
+}
+
+result<void> node::refresh_own_limits()
+{
+    limits inherited;
+    for (const auto &c : children_)
+        inherited = inherit(inherited, c->get_limits());
+    auto l = to_abi(inherited);
+    const auto &d = driver();
+    if (d.refresh_limits) {
+        char err[errlen] = "";
+        int rc = d.refresh_limits(state_, &l, err, sizeof err);
+        if (rc < 0)
+            return make_error(-rc, std::string(d.name) + ": " + message_or(err, rc));
+    }
+    // A driver may add requirements but never drop its children's.
+    limits mine = inherit(from_abi(l), inherited);
+    if (auto bad = normalise_and_check(mine))
+        return make_error(EINVAL, std::string(d.name) + ": driver reported " + *bad);
+    limits_ = mine;
+    return {};
+}
+
+result<void> node::refresh_limits()
+{
+    for (auto &c : children_)
+        if (auto r = c->refresh_limits(); !r)
+            return r;
+    return refresh_own_limits();
+}
+
+result<void> node::reopen(const options &changes)
+{
+    options own;
+    for (const auto &[k, v] : changes) {
+        bool for_child = false;
+        for (std::size_t i = 0; i < child_names_.size(); ++i) {
+            if (k.rfind(child_names_[i] + ".", 0) == 0) {
+                for_child = true;
+                break;
+            }
+        }
+        if (!for_child)
+            own.emplace(k, v);
+    }
+    for (std::size_t i = 0; i < children_.size(); ++i) {
+        auto sub = sub_options(changes, child_names_[i]);
+        if (!sub.empty())
+            if (auto r = children_[i]->reopen(sub); !r)
+                return r;
+    }
+    if (!own.empty()) {
+        const auto &d = driver();
+        auto validated = validate_options(d, own, path_);
+        if (!validated)
+            return validated.error();
+        if (!d.reopen)
+            return make_error(ENOTSUP, std::string(d.name) + ": does not support reopen");
+        auto abi_opts = abi_options(*validated);
+        char err[errlen] = "";
+        int rc = d.reopen(state_, abi_opts.data(), static_cast<std::uint32_t>(abi_opts.size()),
+                          err, sizeof err);
+        if (rc < 0)
+            return make_error(-rc, std::string(d.name) + ": " + message_or(err, rc));
+        for (const auto &[k, v] : *validated)
+            own_options_[k] = v;
+    }
+    return refresh_own_limits();
+}
+
+node *node::debug_node()
+{
+    if (driver().debug_event)
+        return this;
+    for (auto &c : children_)
+        if (auto *n = c->debug_node())
+            return n;
+    return nullptr;
+}
+
+void node::describe(std::string &out, int depth, const std::string &label) const
+{
+    std::string indent(static_cast<std::size_t>(depth) * 2, ' ');
+    out += indent + label + driver().name;
+    if (!own_options_.empty())
+        out += " (" + format_options(own_options_) + ")";
+    out += "\n";
+    if (driver().info) {
+        char buf[2048] = "";
+        driver().info(state_, buf, sizeof buf);
+        std::string_view lines(buf);
+        while (!lines.empty()) {
+            auto nl = lines.find('\n');
+            auto line = lines.substr(0, nl);
+            if (!line.empty())
+                out += indent + "  " + std::string(line) + "\n";
+            if (nl == std::string_view::npos)
+                break;
+            lines.remove_prefix(nl + 1);
+        }
+    }
+    for (std::size_t i = 0; i < children_.size(); ++i)
+        children_[i]->describe(out, depth + 1, child_names_[i] + ": ");
+}
+
+}  // namespace granule

@@ -1,0 +1,69 @@
+// A node is one opened driver instance: its options, flags, limits and
+// children. Nodes form a tree opened bottom-up from dotted options; the
+// tree is owned by a device and torn down top-down.
+#pragma once
+
+#include "registry.hpp"
+
+#include <granule/limits.hpp>
+#include <granule/options.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace granule {
+class node;
+}
+
+// The opaque handle drivers use to reach a child node.
+struct granule_child {
+    granule::node *node;
+};
+
+namespace granule {
+
+class node {
+public:
+    // path: the key prefix of this node in the user's options ("" for the
+    // root, "image." for blkdebug's child), so errors name the full key.
+    static result<std::unique_ptr<node>> open(const options &opts, bool read_only,
+                                              const std::string &path = "");
+    ~node();
+
+    const granule_driver &driver() const { return driver_->table; }
+    void *state() const { return state_; }
+    const limits &get_limits() const { return limits_; }
+    std::uint32_t flags() const { return flags_; }
+    std::int64_t length() const { return driver_->table.length(state_); }
+    const std::vector<std::unique_ptr<node>> &children() const { return children_; }
+
+    // Recomputes limits bottom-up (children first), as after a reopen.
+    result<void> refresh_limits();
+    // Applies option changes to this node (keys without prefix) and to
+    // children ("image.cache.direct"), then refreshes limits.
+    result<void> reopen(const options &changes);
+
+    // The first node (pre-order) that implements debug hooks, or nullptr.
+    node *debug_node();
+    void describe(std::string &out, int depth, const std::string &label) const;
+
+private:
+    node() = default;
+    result<void> refresh_own_limits();
+
+    const driver_entry *driver_ = nullptr;
+    void *state_ = nullptr;
+    bool opened_ = false;
+    std::uint32_t flags_ = 0;
+    limits limits_;
+    std::string path_;
+    options own_options_;
+    std::vector<std::unique_ptr<node>> children_;
+    std::vector<std::string> child_names_;
+    std::vector<std::unique_ptr<granule_child>> child_handles_;
+};
+
+const granule_host &host_table();
+
+}  // namespace granule

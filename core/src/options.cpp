@@ -1,0 +1,136 @@
+#include <granule/options.hpp>
+
+#include <cerrno>
+#include <cctype>
+#include <limits>
+
+namespace granule {
+
+result<options> parse_options(std::string_view text)
+{
+    options out;
+    std::size_t i = 0;
+    while (i <= text.size()) {
+        std::string item;
+        // ",," is a literal comma (QEMU's escaping).
+        while (i < text.size()) {
+            if (text[i] == ',') {
+                if (i + 1 < text.size() && text[i + 1] == ',') {
+                    item += ',';
+                    i += 2;
+                    continue;
+                }
+                break;
+            }
+            item += text[i++];
+        }
+        ++i;
+        if (item.empty()) {
+            if (i > text.size() && !out.empty())
+                break;  // tolerate one trailing comma
+            return make_error(EINVAL, "empty option in '" + std::string(text) + "'");
+        }
+        auto eq = item.find('=');
+        if (eq == std::string::npos)
+            return make_error(EINVAL, "option '" + item + "' has no value (expected key=value)");
+        std::string key = item.substr(0, eq);
+        if (key.empty())
+            return make_error(EINVAL, "option '" + item + "' has an empty key");
+        if (!out.emplace(key, item.substr(eq + 1)).second)
+            return make_error(EINVAL, "option '" + key + "' given twice");
+    }
+    return out;
+}
+
+std::string format_options(const options &opts)
+{
+    std::string out;
+    for (const auto &[k, v] : opts) {
+        if (!out.empty())
+            out += ',';
+        out += k;
+        out += '=';
+        for (char c : v) {
+            out += c;
+            if (c == ',')
+                out += ',';
+        }
+    }
+    return out;
+}
+
+options sub_options(const options &opts, std::string_view child)
+{
+    options out;
+    std::string prefix = std::string(child) + ".";
+    for (const auto &[k, v] : opts)
+        if (k.size() > prefix.size() && k.compare(0, prefix.size(), prefix) == 0)
+            out.emplace(k.substr(prefix.size()), v);
+    return out;
+}
+
+result<std::uint64_t> parse_size(std::string_view text, std::string_view what)
+{
+    auto bad = [&](const char *why) {
+        return make_error(EINVAL, std::string(what) + ": invalid value '" + std::string(text) +
+                                      "': " + why);
+    };
+    if (text.empty())
+        return bad("empty");
+    if (text[0] == '-')
+        return bad("must not be negative");
+    int base = 10;
+    std::size_t i = 0;
+    if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+        base = 16;
+        i = 2;
+    }
+    unsigned __int128 value = 0;
+    std::size_t digits = 0;
+    for (; i < text.size(); ++i, ++digits) {
+        int d;
+        char c = text[i];
+        if (c >= '0' && c <= '9')
+            d = c - '0';
+        else if (base == 16 && std::isxdigit(static_cast<unsigned char>(c)))
+            d = std::tolower(static_cast<unsigned char>(c)) - 'a' + 10;
+        else
+            break;
+        value = value * base + d;
+        if (value > std::numeric_limits<std::uint64_t>::max())
+            return bad("too large");
+    }
+    if (digits == 0)
+        return bad("not a number");
+    if (i < text.size()) {
+        if (i + 1 != text.size() || base == 16)
+            return bad("trailing characters (suffixes: k, M, G, T, P, E)");
+        int shift;
+        switch (text[i]) {
+        case 'b': case 'B': shift = 0; break;
+        case 'k': case 'K': shift = 10; break;
+        case 'm': case 'M': shift = 20; break;
+        case 'g': case 'G': shift = 30; break;
+        case 't': case 'T': shift = 40; break;
+        case 'p': case 'P': shift = 50; break;
+        case 'e': case 'E': shift = 60; break;
+        default: return bad("unknown suffix (use k, M, G, T, P, E)");
+        }
+        value <<= shift;
+        if (value > std::numeric_limits<std::uint64_t>::max())
+            return bad("too large");
+    }
+    return static_cast<std::uint64_t>(value);
+}
+
+result<bool> parse_bool(std::string_view text, std::string_view what)
+{
+    if (text == "on" || text == "true" || text == "yes" || text == "1")
+        return true;
+    if (text == "off" || text == "false" || text == "no" || text == "0")
+        return false;
+    return make_error(EINVAL, std::string(what) + ": invalid value '" + std::string(text) +
+                                  "': expected on or off");
+}
+
+}  // namespace granule

@@ -1,0 +1,309 @@
+// The byte-granularity read and write pipeline:
+// validate -> track -> serialise -> pad (RMW) -> split -> driver -> untrack.
+#include "device_impl.hpp"
+#include "iov_util.hpp"
+
+#include <granule/platform/aligned_buffer.hpp>
+
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+
+namespace granule {
+
+namespace asio = boost::asio;
+using platform::aligned_buffer;
+
+namespace {
+
+constexpr std::uint64_t max_end = std::numeric_limits<std::int64_t>::max();
+
+const char *op_name(std::uint32_t op) { return op == GRANULE_OP_READ ? "read" : "write"; }
+
+}  // namespace
+
+error io_error(const char *op, std::uint64_t offset, std::uint64_t bytes, std::int64_t rc,
+               const std::string &detail)
+{
+    int code = rc < 0 ? static_cast<int>(-rc) : EIO;
+    std::string msg = std::string(op) + " at offset " + std::to_string(offset) + ", length " +
+                      std::to_string(bytes) + " failed: " + std::strerror(code);
+    if (!detail.empty())
+        msg += " (" + detail + ")";
+    return make_error(code, msg);
+}
+
+result<void> device_impl::validate(const char *op, std::uint64_t offset, std::uint64_t bytes) const
+{
+    if (offset > max_end)
+        return make_error(EINVAL, std::string(op) + ": offset " + std::to_string(offset) +
+                                      " is beyond the largest offset 2^63-1");
+    if (bytes == 0)
+        return make_error(EINVAL, std::string(op) + " at offset " + std::to_string(offset) +
+                                      ": length 0");
+    if (bytes > max_end - offset)
+        return make_error(EINVAL, std::string(op) + ": offset " + std::to_string(offset) +
+                                      " + length " + std::to_string(bytes) +
+                                      " overflows (the largest end is 2^63-1)");
+    return {};
+}
+
+result<void> device_impl::check_writable(const char *op, std::uint64_t offset,
+                                         std::uint64_t bytes) const
+{
+    if (read_only())
+        return make_error(EROFS, std::string(op) + " at offset " + std::to_string(offset) +
+                                     ": the device is read-only");
+    auto len = length();
+    if (offset + bytes > len && !growable())
+        return make_error(ENOSPC, std::string(op) + " at offset " + std::to_string(offset) +
+                                      ", length " + std::to_string(bytes) + " ends at " +
+                                      std::to_string(offset + bytes) +
+                                      ", past the end of the device (" + std::to_string(len) +
+                                      " bytes), and driver '" + root_->driver().name +
+                                      "' cannot grow");
+    return {};
+}
+
+asio::awaitable<result<void>> device_impl::raise_event(const char *event, std::uint64_t offset,
+                                                       std::uint64_t bytes)
+{
+    if (!debug_node_)
+        co_return result<void>{};
+    node *n = debug_node_;
+    auto r = co_await call_driver([&](granule_completion_fn cb, void *opaque) {
+        n->driver().debug_event(n->state(), event, offset, bytes, cb, opaque);
+        return 0;
+    });
+    if (r.value < 0)
+        co_return io_error(event, offset, bytes, r.value, r.message);
+    co_return result<void>{};
+}
+
+asio::awaitable<result<std::uint64_t>> device_impl::submit(std::uint32_t op,
+                                                           std::uint64_t aligned_offset,
+                                                           std::span<const granule_iovec> iov)
+{
+    std::uint64_t total = 0;
+    for (const auto &e : iov)
+        total += e.len;
+    std::uint64_t chunk_max = total;
+    if (limits_.max_transfer)
+        chunk_max = std::max(align_down(limits_.max_transfer, io_align()), io_align());
+    const auto &d = root_->driver();
+    std::uint64_t done = 0;
+    while (done < total) {
+        std::uint64_t chunk = std::min(chunk_max, total - done);
+        auto piece = iov_slice(iov, done, chunk);
+        granule_request req{op, 0, aligned_offset + done, chunk, piece.data(),
+                            static_cast<std::uint32_t>(piece.size())};
+        bump(counters.driver_requests);
+        auto r = co_await call_driver([&](granule_completion_fn cb, void *opaque) {
+            return d.submit(root_->state(), &req, cb, opaque);
+        });
+        if (r.value < 0)
+            co_return io_error(op_name(op), aligned_offset + done, chunk, r.value, r.message);
+        auto got = static_cast<std::uint64_t>(r.value);
+        done += std::min(got, chunk);
+        if (got < chunk) {
+            if (op == GRANULE_OP_WRITE)
+                co_return io_error("write", aligned_offset + done, chunk - got, -EIO,
+                                   "short write");
+            break;  // end of file: the caller zero-fills
+        }
+    }
+    co_return done;
+}
+
+asio::awaitable<result<void>> device_impl::read_block(std::uint64_t aligned_offset,
+                                                      std::byte *buf)
+{
+    const auto align = io_align();
+    if (aligned_offset >= length()) {
+        std::memset(buf, 0, align);
+        co_return result<void>{};
+    }
+    granule_iovec one{buf, align};
+    auto got = co_await submit(GRANULE_OP_READ, aligned_offset, {&one, 1});
+    if (!got)
+        co_return got.error();
+    std::memset(buf + *got, 0, align - *got);
+    co_return result<void>{};
+}
+
+asio::awaitable<result<std::size_t>> device_impl::preadv(std::uint64_t offset,
+                                                         std::span<const io_buffer> iov)
+{
+    const auto total = iov_total(iov);
+    bump(counters.read_requests);
+    if (auto v = validate("read", offset, total); !v) {
+        bump(counters.failed_requests);
+        co_return v.error();
+    }
+    bump(counters.bytes_read, total);
+    tracked_request req(offset, total);
+    tracking_scope scope(tracker_, req);
+    bump(counters.serialisation_waits, co_await tracker_.wait(req));
+    req.started = true;
+
+    const auto align = io_align();
+    const auto len = length();
+    if (offset >= len) {
+        driver_iov all;
+        append(all, iov);
+        iov_zero_from(all, 0);
+        co_return static_cast<std::size_t>(total);
+    }
+    const auto plan = make_pad_plan(offset, total, align);
+    // Read up to the aligned end of file at most; the rest is zeroes.
+    const auto read_bytes = std::min(plan.end(), align_up(len, align)) - plan.offset;
+
+    aligned_buffer buf;
+    driver_iov div;
+    const bool zero_copy = memory_aligned(iov, plan.head, plan.tail, limits_.min_mem_alignment);
+    if (zero_copy) {
+        if (plan.needed())
+            buf = aligned_buffer(limits_.opt_mem_alignment, plan.head + plan.tail);
+        append(div, buf.data(), plan.head);
+        append(div, iov);
+        append(div, buf.data() + plan.head, plan.tail);
+        bump(counters.bytes_bounced, plan.head + plan.tail);
+    } else {
+        buf = aligned_buffer(limits_.opt_mem_alignment, plan.bytes);
+        append(div, buf.data(), plan.bytes);
+        bump(counters.bytes_bounced, plan.bytes);
+    }
+    auto got = co_await submit(GRANULE_OP_READ, plan.offset, iov_slice(div, 0, read_bytes));
+    if (!got) {
+        bump(counters.failed_requests);
+        co_return got.error();
+    }
+    iov_zero_from(div, std::min(*got, len - plan.offset));
+    if (!zero_copy)
+        copy_to_iov(iov, buf.data() + plan.head);
+    co_return static_cast<std::size_t>(total);
+}
+
+asio::awaitable<result<std::size_t>> device_impl::pwritev(std::uint64_t offset,
+                                                          std::span<const io_buffer> iov)
+{
+    const auto total = iov_total(iov);
+    bump(counters.write_requests);
+    auto fail = [&](error e) {
+        bump(counters.failed_requests);
+        return e;
+    };
+    if (auto v = validate("write", offset, total); !v)
+        co_return fail(v.error());
+    if (auto w = check_writable("write", offset, total); !w)
+        co_return fail(w.error());
+    bump(counters.bytes_written, total);
+
+    const auto align = io_align();
+    const auto end = offset + total;
+    const auto plan = make_pad_plan(offset, total, align);
+    tracked_request req(offset, total);
+    if (plan.needed())
+        request_tracker::mark_serialising(req, align);
+    tracking_scope scope(tracker_, req);
+    // Growing writes serialise against everything past the old end, so the
+    // length update and the trim of padding past the new end cannot race.
+    constexpr auto to_end = std::numeric_limits<std::uint64_t>::max();
+    for (;;) {
+        if (end > length() && req.overlap_end != to_end)
+            request_tracker::mark_serialising_to_end(req, std::min(offset, length()), align);
+        bump(counters.serialisation_waits, co_await tracker_.wait(req));
+        // Only a truncate that ran while we waited can make us grow now.
+        if (end <= length() || req.overlap_end == to_end)
+            break;
+    }
+    req.started = true;
+    if (auto w = check_writable("write", offset, total); !w)  // a truncate may have run
+        co_return fail(w.error());
+    const bool grows = end > length();
+
+    const bool zero_copy = memory_aligned(iov, plan.head, plan.tail, limits_.min_mem_alignment);
+    aligned_buffer buf;
+    std::byte *head_block = nullptr;
+    std::byte *tail_block = nullptr;
+    if (zero_copy) {
+        std::uint64_t blocks = plan.rmw_blocks();
+        if (blocks)
+            buf = aligned_buffer(limits_.opt_mem_alignment, blocks * align);
+        head_block = plan.head ? buf.data() : nullptr;
+        if (plan.tail)
+            tail_block = plan.same_block ? buf.data() : buf.data() + (plan.head ? align : 0);
+    } else {
+        buf = aligned_buffer(limits_.opt_mem_alignment, plan.bytes);
+        head_block = plan.head ? buf.data() : nullptr;
+        tail_block = plan.tail ? buf.data() + plan.bytes - align : nullptr;
+    }
+
+    if (plan.head) {
+        if (auto e = co_await raise_event("pwritev_rmw_head", offset, total); !e)
+            co_return fail(e.error());
+        if (auto r = co_await read_block(plan.offset, head_block); !r)
+            co_return fail(r.error());
+        bump(counters.rmw_cycles);
+        if (auto e = co_await raise_event("pwritev_rmw_after_head", offset, total); !e)
+            co_return fail(e.error());
+    }
+    if (plan.tail && !plan.same_block) {
+        if (auto e = co_await raise_event("pwritev_rmw_tail", offset, total); !e)
+            co_return fail(e.error());
+        if (auto r = co_await read_block(plan.end() - align, tail_block); !r)
+            co_return fail(r.error());
+        bump(counters.rmw_cycles);
+        if (auto e = co_await raise_event("pwritev_rmw_after_tail", offset, total); !e)
+            co_return fail(e.error());
+    }
+
+    driver_iov div;
+    if (zero_copy) {
+        append(div, head_block, plan.head);
+        append(div, iov);
+        if (plan.tail)
+            append(div, tail_block + align - plan.tail, plan.tail);
+        bump(counters.bytes_bounced, plan.head + plan.tail);
+    } else {
+        copy_from_iov(buf.data() + plan.head, iov);
+        append(div, buf.data(), plan.bytes);
+        bump(counters.bytes_bounced, plan.bytes);
+    }
+
+    if (auto e = co_await raise_event("pwritev", offset, total); !e)
+        co_return fail(e.error());
+    auto wrote = co_await submit(GRANULE_OP_WRITE, plan.offset, div);
+    if (!wrote)
+        co_return fail(wrote.error());
+    if (grows) {
+        if (auto r = trim_padding_past(end); !r)
+            co_return fail(r.error());
+    }
+    if (auto e = co_await raise_event("pwritev_done", offset, total); !e)
+        co_return fail(e.error());
+    co_return static_cast<std::size_t>(total);
+}
+
+// A growing unaligned write extended the node to the aligned end; cut it
+// back so the device ends exactly where the caller's data ends.
+result<void> device_impl::trim_padding_past(std::uint64_t end)
+{
+    auto actual = root_->length();
+    if (actual > 0 && static_cast<std::uint64_t>(actual) > end && root_->driver().truncate) {
+        char err[256] = "";
+        int rc = root_->driver().truncate(root_->state(), end, err, sizeof err);
+        if (rc < 0)
+            return io_error("truncate", end, 0, rc, err);
+    }
+    auto now = root_->length();
+    length_.store(now > 0 ? static_cast<std::uint64_t>(now) : end, std::memory_order_relaxed);
+    if (length() < end)
+        length_.store(end, std::memory_order_relaxed);
+    return {};
+}
+
+}  // namespace granule

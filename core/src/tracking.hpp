@@ -1,0 +1,78 @@
+// Tracked requests: every request in flight on a device is registered with
+// its byte range. A serialising request (an unaligned write, a write that
+// grows the device, a truncate) widens its range to the alignment and waits
+// for every overlapping request, so no read-modify-write can write back data
+// that another request changed in between. All of this runs on the device's
+// single executor: no locks.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <cstdint>
+#include <list>
+#include <optional>
+
+namespace granule {
+
+struct tracked_request {
+    tracked_request(std::uint64_t offset, std::uint64_t bytes)
+        : offset(offset), bytes(bytes), overlap_offset(offset), overlap_end(offset + bytes) {}
+    tracked_request(const tracked_request &) = delete;
+
+    std::uint64_t offset;
+    std::uint64_t bytes;
+    std::uint64_t overlap_offset;  // widened range used for overlap checks
+    std::uint64_t overlap_end;
+    bool serialising = false;
+    // Past its first wait: newer requests that overlap it must wait for it.
+    bool started = false;
+    std::uint64_t seq = 0;
+    const tracked_request *waiting_for = nullptr;
+    std::optional<boost::asio::steady_timer> done;  // created by the first waiter
+    std::list<tracked_request *>::iterator pos;
+};
+
+class request_tracker {
+public:
+    void add(tracked_request &r);
+    // Wakes every request waiting for r.
+    void remove(tracked_request &r);
+
+    // Widens r to align (power of two) and makes it serialising; may be
+    // called at any point of r's life, then wait() again.
+    static void mark_serialising(tracked_request &r, std::uint64_t align);
+    // Serialises r against everything from offset to the end of the device.
+    static void mark_serialising_to_end(tracked_request &r, std::uint64_t offset,
+                                        std::uint64_t align);
+
+    // The request r must wait for now, or nullptr: one that overlaps it,
+    // where either is serialising, and that is older than r or already
+    // started (so waits never form a cycle), and is not itself waiting for r.
+    tracked_request *find_conflict(const tracked_request &r) const;
+
+    // Waits until find_conflict(r) is nullptr; returns how many times it waited.
+    boost::asio::awaitable<unsigned> wait(tracked_request &r);
+
+    std::size_t size() const { return requests_.size(); }
+    bool empty() const { return requests_.empty(); }
+
+private:
+    std::list<tracked_request *> requests_;
+    std::uint64_t next_seq_ = 0;
+};
+
+// Registers on construction, unregisters (waking waiters) on destruction.
+class tracking_scope {
+public:
+    tracking_scope(request_tracker &t, tracked_request &r) : t_(t), r_(r) { t_.add(r_); }
+    ~tracking_scope() { t_.remove(r_); }
+    tracking_scope(const tracking_scope &) = delete;
+
+private:
+    request_tracker &t_;
+    tracked_request &r_;
+};
+
+}  // namespace granule

@@ -1,0 +1,238 @@
+// memory: a RAM disk that checks every request as strictly as O_DIRECT does,
+// so a test built on it proves the core aligned, padded and split everything.
+#include <granule/driver.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+
+namespace {
+
+using namespace granule::sdk;
+using std::uint64_t;
+
+struct free_deleter {
+    void operator()(std::byte *p) const noexcept { std::free(p); }
+};
+
+std::string hex(const void *p)
+{
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%p", p);
+    return buf;
+}
+
+class memory_node {
+public:
+    static constexpr const char *name = "memory";
+    static constexpr const char *description =
+        "RAM disk that rejects misaligned requests like O_DIRECT";
+    static constexpr granule_option_desc options[] = {
+        {"size", GRANULE_OPT_SIZE, GRANULE_OPTF_REQUIRED, "length in bytes"},
+        {"align", GRANULE_OPT_SIZE, 0, "request_alignment enforced on offsets and lengths (1)"},
+        {"mem-align", GRANULE_OPT_SIZE, 0, "min_mem_alignment enforced on iovecs (1)"},
+        {"max-transfer", GRANULE_OPT_SIZE, 0, "largest read/write, 0 = unlimited (0)"},
+        {"growable", GRANULE_OPT_BOOL, 0, "writes past the end extend the node (off)"},
+    };
+
+    explicit memory_node(const open_context &ctx)
+    {
+        const auto &o = ctx.options();
+        set_limits(o);
+        growable_ = o.get_bool("growable", false);
+        resize(o.get_size("size"));
+    }
+
+    uint32_t node_flags() const { return growable_ ? GRANULE_NODE_GROWABLE : 0; }
+
+    int64_t length()
+    {
+        std::lock_guard lock(mutex_);
+        return static_cast<int64_t>(size_);
+    }
+
+    void refresh_limits(granule_limits &l)
+    {
+        // Raise only: a parent never lowers what the host computed so far.
+        // Power-of-two checks are the host's job (its message is the one tests expect).
+        l.request_alignment = std::max(l.request_alignment, align_);
+        l.min_mem_alignment = std::max(l.min_mem_alignment, mem_align_);
+        l.opt_mem_alignment = std::max(l.opt_mem_alignment, mem_align_);
+        l.pwrite_zeroes_alignment = std::max(l.pwrite_zeroes_alignment, align_);
+        l.pdiscard_alignment = std::max(l.pdiscard_alignment, align_);
+        if (max_transfer_ && (!l.max_transfer || max_transfer_ < l.max_transfer))
+            l.max_transfer = max_transfer_;
+    }
+
+    void submit(const granule_request &req, completion &done)
+    {
+        const bool is_read = req.op == GRANULE_OP_READ;
+        if (!is_read && req.op != GRANULE_OP_WRITE)
+            return done.fail(EINVAL, "memory: unknown op " + std::to_string(req.op));
+        if (auto why = check_request(req, is_read ? "read" : "write"); !why.empty())
+            return done.fail(EINVAL, why);
+
+        uint64_t moved = 0;
+        {
+            // The lock guards the buffer against a concurrent grow; the
+            // completion runs after it is released because it may re-enter.
+            std::lock_guard lock(mutex_);
+            uint64_t end = req.offset + req.length;
+            if (!is_read && end > size_) {
+                if (!growable_)
+                    return done.fail(ENOSPC, "memory: write [" + std::to_string(req.offset) +
+                                                 ", " + std::to_string(end) +
+                                                 ") past the end (size " +
+                                                 std::to_string(size_) + ", growable=off)");
+                resize(end);
+            }
+            uint64_t pos = req.offset;
+            for (uint32_t i = 0; i < req.iovcnt && pos < size_; ++i) {
+                uint64_t n = std::min(req.iov[i].len, size_ - pos);
+                if (is_read)
+                    std::memcpy(req.iov[i].base, data_.get() + pos, n);
+                else
+                    std::memcpy(data_.get() + pos, req.iov[i].base, n);
+                pos += n;
+                moved += n;
+            }
+        }
+        done(static_cast<int64_t>(moved));  // short read = end of file
+    }
+
+    void flush(completion &done) { done(0); }
+    void discard(uint64_t off, uint64_t len, completion &done) { zero(off, len, "discard", done); }
+    void write_zeroes(uint64_t off, uint64_t len, completion &done)
+    {
+        zero(off, len, "write_zeroes", done);
+    }
+
+    void block_status(uint64_t off, uint64_t len, granule_block_status &out, completion &done)
+    {
+        uint64_t size = static_cast<uint64_t>(length());
+        out.status = off < size ? GRANULE_BLOCK_DATA : GRANULE_BLOCK_ZERO;
+        out.bytes = std::max<uint64_t>(1, off < size ? std::min(len, size - off) : len);
+        done(0);
+    }
+
+    void truncate(uint64_t len)
+    {
+        if (!growable_)
+            fail(ENOTSUP, "memory: truncate needs growable=on");
+        std::lock_guard lock(mutex_);
+        resize(len);
+    }
+
+    // Lets a test change the enforced limits without reopening the tree.
+    void reopen(const options_view &o)
+    {
+        if (o.has("size"))
+            fail(EINVAL, "option 'size' cannot change on reopen (use truncate)");
+        set_limits(o, align_, mem_align_, max_transfer_);
+        growable_ = o.get_bool("growable", growable_);
+    }
+
+    std::string info() { return "memory: size " + std::to_string(length()); }
+
+private:
+    void set_limits(const options_view &o, uint64_t align = 1, uint64_t mem_align = 1,
+                    uint64_t max_transfer = 0)
+    {
+        // 0 means "no requirement", as in granule_limits.
+        align_ = std::max<uint64_t>(1, o.get_size("align", align));
+        mem_align_ = std::max<uint64_t>(1, o.get_size("mem-align", mem_align));
+        max_transfer_ = o.get_size("max-transfer", max_transfer);
+    }
+
+    // Empty when req is acceptable, else why not. '%' rather than masks: a
+    // non-power-of-two value is refused by the host, but must not misbehave here.
+    std::string check_request(const granule_request &req, const char *op) const
+    {
+        auto at = [&] {
+            return std::string("memory: ") + op + " offset " + std::to_string(req.offset) +
+                   " length " + std::to_string(req.length) + ": ";
+        };
+        if (req.offset + req.length < req.offset)
+            return at() + "range overflows";
+        if (req.offset % align_)
+            return at() + "offset is not a multiple of align " + std::to_string(align_);
+        if (req.length % align_)
+            return at() + "length is not a multiple of align " + std::to_string(align_);
+        if (max_transfer_ && req.length > max_transfer_)
+            return at() + "length exceeds max-transfer " + std::to_string(max_transfer_);
+        uint64_t sum = 0;
+        for (uint32_t i = 0; i < req.iovcnt; ++i) {
+            const auto &v = req.iov[i];
+            auto idx = "iovec[" + std::to_string(i) + "] ";
+            if (reinterpret_cast<std::uintptr_t>(v.base) % mem_align_)
+                return at() + idx + "address " + hex(v.base) + " is not a multiple of mem-align " +
+                       std::to_string(mem_align_);
+            if (v.len % mem_align_)
+                return at() + idx + "length " + std::to_string(v.len) +
+                       " is not a multiple of mem-align " + std::to_string(mem_align_);
+            sum += v.len;
+        }
+        if (sum != req.length)
+            return at() + "iovecs add up to " + std::to_string(sum);
+        return {};
+    }
+
+    void zero(uint64_t off, uint64_t len, const char *op, completion &done)
+    {
+        auto where = std::string("memory: ") + op + " offset " + std::to_string(off) +
+                     " length " + std::to_string(len) + ": ";
+        if (off + len < off)
+            return done.fail(EINVAL, where + "range overflows");
+        if (off % align_ || len % align_)
+            return done.fail(EINVAL, where + "not a multiple of align " + std::to_string(align_));
+        {
+            std::lock_guard lock(mutex_);
+            if (off + len > size_) {
+                if (!growable_)
+                    return done.fail(ENOSPC, where + "past the end (size " +
+                                                 std::to_string(size_) + ")");
+                resize(off + len);  // new bytes are zero already
+            }
+            if (len)
+                std::memset(data_.get() + off, 0, len);
+        }
+        done(0);
+    }
+
+    // Invariant: bytes in [size_, capacity_) are zero, so growing never needs
+    // to clear what it exposes. Caller holds mutex_ (or is the constructor).
+    void resize(uint64_t new_size)
+    {
+        if (new_size > capacity_) {
+            uint64_t cap = std::max(new_size, capacity_ + capacity_ / 2);
+            // calloc first: large zeroed areas come from mmap and cost nothing
+            // until touched. realloc keeps the old block on failure.
+            const bool had_data = data_ != nullptr;
+            void *p = had_data ? std::realloc(data_.get(), cap)
+                            : std::calloc(1, std::max<uint64_t>(cap, 1));
+            if (!p)
+                fail(ENOMEM, "cannot allocate " + std::to_string(cap) + " bytes");
+            (void)data_.release();
+            data_.reset(static_cast<std::byte *>(p));
+            if (had_data)
+                std::memset(data_.get() + capacity_, 0, cap - capacity_);
+            capacity_ = cap;
+        } else if (new_size < size_) {
+            std::memset(data_.get() + new_size, 0, size_ - new_size);
+        }
+        size_ = new_size;
+    }
+
+    std::mutex mutex_;
+    std::unique_ptr<std::byte, free_deleter> data_;
+    uint64_t size_ = 0;
+    uint64_t capacity_ = 0;
+    uint64_t align_ = 1;
+    uint64_t mem_align_ = 1;
+    uint64_t max_transfer_ = 0;
+    bool growable_ = false;
+};
+
+}  // namespace
+
+GRANULE_DEFINE_DRIVER(memory_node)

@@ -1,0 +1,374 @@
+// raw-posix: regular files and block devices. Blocking syscalls run on a small
+// thread pool ("aio=threads"); io_uring will be a second engine later.
+#include "probe.hpp"
+#include "thread_pool.hpp"
+
+#include <granule/driver.hpp>
+#include <granule/platform/aligned_buffer.hpp>
+#include <granule/platform/system_error.hpp>
+
+#include <climits>
+
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+namespace {
+
+using namespace granule::sdk;
+using granule::platform::error_text;
+using raw_posix::dio_alignment;
+using std::uint64_t;
+
+constexpr uint64_t max_aio_threads = 256;
+
+class unique_fd {
+public:
+    unique_fd() = default;
+    unique_fd(const unique_fd &) = delete;
+    unique_fd &operator=(const unique_fd &) = delete;
+    ~unique_fd()
+    {
+        if (fd_ >= 0)
+            ::close(fd_);
+    }
+    void reset(int fd) noexcept
+    {
+        if (fd_ >= 0)
+            ::close(fd_);
+        fd_ = fd;
+    }
+    int get() const noexcept { return fd_; }
+
+private:
+    int fd_ = -1;
+};
+
+// Moves v[idx..] past n transferred bytes.
+void advance(std::vector<iovec> &v, std::size_t &idx, std::size_t n)
+{
+    while (n && idx < v.size()) {
+        std::size_t step = std::min(n, v[idx].iov_len);
+        v[idx].iov_base = static_cast<char *>(v[idx].iov_base) + step;
+        v[idx].iov_len -= step;
+        n -= step;
+        if (v[idx].iov_len == 0)
+            ++idx;
+    }
+}
+
+class raw_posix_node {
+public:
+    static constexpr const char *name = "raw-posix";
+    static constexpr const char *description = "regular files and block devices (POSIX)";
+    static constexpr bool claims_plain_filenames = true;
+    static constexpr granule_option_desc options[] = {
+        {"filename", GRANULE_OPT_STRING, GRANULE_OPTF_REQUIRED, "file or block device path"},
+        {"cache.direct", GRANULE_OPT_BOOL, 0, "O_DIRECT: bypass the page cache (off)"},
+        {"aio", GRANULE_OPT_STRING, 0, "I/O engine: threads (threads)"},
+        {"aio-threads", GRANULE_OPT_SIZE, 0, "threads of the threads engine (4)"},
+    };
+
+    explicit raw_posix_node(const open_context &ctx)
+        : filename_(ctx.options().get_string("filename")),
+          direct_(ctx.options().get_bool("cache.direct", false)),
+          read_only_(ctx.read_only())
+    {
+        const auto &o = ctx.options();
+        if (auto aio = o.get_string("aio", "threads"); aio != "threads")
+            fail(EINVAL, "option 'aio': '" + aio + "' is not supported (supported: threads)");
+        uint64_t threads = o.get_size("aio-threads", 4);
+        if (threads < 1 || threads > max_aio_threads)
+            fail(EINVAL, "option 'aio-threads': " + std::to_string(threads) +
+                             " is not between 1 and " + std::to_string(max_aio_threads));
+        open_file();
+        probe();
+        pool_ = std::make_unique<raw_posix::thread_pool>(static_cast<unsigned>(threads));
+    }
+
+    uint32_t node_flags() const
+    {
+        return (read_only_ ? GRANULE_NODE_READ_ONLY : 0) |
+               (block_device_ ? 0 : GRANULE_NODE_GROWABLE);
+    }
+
+    int64_t length()
+    {
+        if (block_device_) {
+            uint64_t size = 0;
+            if (ioctl(fd_.get(), BLKGETSIZE64, &size) != 0)
+                return -errno;
+            return static_cast<int64_t>(size);
+        }
+        struct stat st {};
+        if (fstat(fd_.get(), &st) != 0)
+            return -errno;
+        return st.st_size;
+    }
+
+    void refresh_limits(granule_limits &l)
+    {
+        l.request_alignment = std::max(l.request_alignment, align_.request.value);
+        l.min_mem_alignment = std::max(l.min_mem_alignment, align_.memory.value);
+        l.opt_mem_alignment = std::max({l.opt_mem_alignment, l.min_mem_alignment,
+                                        uint64_t{granule::platform::page_size()}});
+    }
+
+    void submit(const granule_request &req, completion &done)
+    {
+        if (req.op != GRANULE_OP_READ && req.op != GRANULE_OP_WRITE)
+            return done.fail(EINVAL, "raw-posix: unknown op " + std::to_string(req.op));
+        pool_->post([this, r = owned_request(req), d = std::move(done)]() mutable {
+            try {
+                int64_t n = transfer(r);
+                if (n < 0)
+                    return d.fail(static_cast<int>(-n), what(r) + ": " + error_text(static_cast<int>(-n)));
+                d(n);
+            } catch (...) {
+                auto e = describe_current_exception();
+                d(-e.code, e.message);
+            }
+        });
+    }
+
+    void flush(completion &done)
+    {
+        pool_->post([this, d = std::move(done)]() mutable {
+            if (fdatasync(fd_.get()) != 0)
+                return fail_errno(d, "fdatasync");
+            d(0);
+        });
+    }
+
+    void discard(uint64_t off, uint64_t len, completion &done)
+    {
+        pool_->post([this, off, len, d = std::move(done)]() mutable {
+            int r = block_device_ ? range_ioctl(BLKDISCARD, off, len)
+                                  : fallocate(fd_.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                                              static_cast<off_t>(off), static_cast<off_t>(len));
+            if (r != 0)
+                return fail_errno(d, "discard");
+            d(0);
+        });
+    }
+
+    // -ENOTSUP tells the host to fall back to writing zeroes.
+    void write_zeroes(uint64_t off, uint64_t len, completion &done)
+    {
+        pool_->post([this, off, len, d = std::move(done)]() mutable {
+            int r = block_device_ ? range_ioctl(BLKZEROOUT, off, len)
+                                  : fallocate(fd_.get(), FALLOC_FL_ZERO_RANGE,
+                                              static_cast<off_t>(off), static_cast<off_t>(len));
+            if (r != 0)
+                return fail_errno(d, "write_zeroes");
+            d(0);
+        });
+    }
+
+    // lseek answers from the filesystem's extent map without I/O: inline is fine.
+    void block_status(uint64_t off, uint64_t len, granule_block_status &out, completion &done)
+    {
+        out = {std::max<uint64_t>(len, 1), GRANULE_BLOCK_DATA};
+        if (!block_device_) {
+            off_t o = static_cast<off_t>(off);
+            off_t data = lseek(fd_.get(), o, SEEK_DATA);
+            if (data < 0 && errno == ENXIO) {  // in the trailing hole or past EOF
+                out.status = GRANULE_BLOCK_ZERO;
+            } else if (data > o) {
+                out = {std::min<uint64_t>(len, data - o), GRANULE_BLOCK_ZERO};
+            } else if (data == o) {
+                off_t hole = lseek(fd_.get(), o, SEEK_HOLE);
+                if (hole > o)
+                    out.bytes = std::min<uint64_t>(len, hole - o);
+            }  // else the filesystem cannot tell: DATA is always safe
+            out.bytes = std::max<uint64_t>(out.bytes, 1);
+        }
+        done(0);
+    }
+
+    void truncate(uint64_t len)
+    {
+        if (block_device_)
+            fail(ENOTSUP, "raw-posix: cannot truncate block device '" + filename_ + "'");
+        if (read_only_)
+            fail(EROFS, "raw-posix: '" + filename_ + "' is open read-only");
+        if (ftruncate(fd_.get(), static_cast<off_t>(len)) != 0) {
+            int e = errno;
+            fail(e, "raw-posix: truncate '" + filename_ + "' to " + std::to_string(len) + ": " +
+                        error_text(e));
+        }
+    }
+
+    // No requests are in flight here (ABI), so the fd's mode may change.
+    void reopen(const options_view &o)
+    {
+        auto same = [&](const char *key, const std::string &now) {
+            if (o.has(key) && o.get_string(key) != now)
+                fail(EINVAL, std::string("option '") + key + "' cannot change on reopen");
+        };
+        same("filename", filename_);
+        same("aio", "threads");
+        if (o.has("aio-threads") && o.get_size("aio-threads") != pool_->size())
+            fail(EINVAL, "option 'aio-threads' cannot change on reopen");
+        bool want = o.get_bool("cache.direct", direct_);
+        if (want == direct_)
+            return;
+        int flags = fcntl(fd_.get(), F_GETFL);
+        if (flags < 0 || fcntl(fd_.get(), F_SETFL, want ? flags | O_DIRECT : flags & ~O_DIRECT) != 0) {
+            int e = errno;
+            if (want && e == EINVAL)
+                fail(EINVAL, "cannot set cache.direct=on for '" + filename_ +
+                                 "': O_DIRECT not supported on this filesystem");
+            fail(e, "cannot change cache.direct of '" + filename_ + "': " + error_text(e));
+        }
+        direct_ = want;
+        probe();
+    }
+
+    std::string info()
+    {
+        auto line = [](const char *key, const raw_posix::probed &p) {
+            return std::string(key) + ": " + std::to_string(p.value) + " (" + p.source + ")\n";
+        };
+        return "filename: " + filename_ + "\ncache.direct: " + (direct_ ? "on" : "off") +
+               "\naio: threads (" + std::to_string(pool_->size()) + ")\n" +
+               line("request_alignment", align_.request) + line("min_mem_alignment", align_.memory);
+    }
+
+private:
+    void open_file()
+    {
+        int flags = (read_only_ ? O_RDONLY : O_RDWR) | O_CLOEXEC | (direct_ ? O_DIRECT : 0);
+        int fd = ::open(filename_.c_str(), flags);
+        if (fd < 0) {
+            int e = errno;
+            // open() says EINVAL when the filesystem has no direct I/O (older tmpfs, some FUSE).
+            if (e == EINVAL && direct_)
+                fail(EINVAL, "cannot open '" + filename_ +
+                                 "' with cache.direct=on: O_DIRECT not supported on this filesystem");
+            fail(e, "cannot open '" + filename_ + "'" + (read_only_ ? " read-only" : "") +
+                        ": " + error_text(e));
+        }
+        fd_.reset(fd);
+        struct stat st {};
+        if (fstat(fd, &st) != 0) {
+            int e = errno;
+            fail(e, "cannot stat '" + filename_ + "': " + error_text(e));
+        }
+        if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+            fail(EINVAL, "'" + filename_ + "' is not a regular file or block device");
+        block_device_ = S_ISBLK(st.st_mode);
+    }
+
+    // Page-cache I/O takes any alignment; only O_DIRECT needs probing.
+    void probe()
+    {
+        align_ = direct_ ? raw_posix::probe_dio_alignment(fd_.get(), block_device_)
+                         : dio_alignment{{1, "buffered"}, {1, "buffered"}};
+    }
+
+    int range_ioctl(unsigned long request, uint64_t off, uint64_t len)
+    {
+        uint64_t range[2] = {off, len};
+        return ioctl(fd_.get(), request, range);
+    }
+
+    void fail_errno(completion &d, const char *op)
+    {
+        int e = errno;
+        if (e == EOPNOTSUPP || e == ENOTTY)
+            e = ENOTSUP;
+        d.fail(e, "raw-posix: " + std::string(op) + " on '" + filename_ + "': " + error_text(e));
+    }
+
+    std::string what(const owned_request &r) const
+    {
+        bool rd = r.op() == GRANULE_OP_READ;
+        return "raw-posix: " + std::string(rd ? "read" : "write") + " of " +
+               std::to_string(r.length()) + " bytes at offset " + std::to_string(r.offset()) +
+               (rd ? " from '" : " to '") + filename_ + "'";
+    }
+
+    // Whole request, looping over partial transfers and EINTR. Bytes or -errno.
+    int64_t transfer(const owned_request &r)
+    {
+        const bool rd = r.op() == GRANULE_OP_READ;
+        if (r.iov().size() > IOV_MAX) {
+            // Rare (the ABI has no max_iov limit yet): bounce through one buffer.
+            granule::platform::aligned_buffer bounce(
+                std::max<std::size_t>(granule::platform::page_size(), align_.memory.value),
+                r.length());
+            std::vector<iovec> one{{bounce.data(), r.length()}};
+            if (!rd)
+                copy_iov(r, bounce.data(), r.length(), true);
+            int64_t n = rw_loop(rd, one, r.offset(), r.get().flags);
+            if (rd && n > 0)
+                copy_iov(r, bounce.data(), static_cast<uint64_t>(n), false);
+            return n;
+        }
+        std::vector<iovec> v;
+        v.reserve(r.iov().size());
+        for (const auto &e : r.iov())
+            v.push_back({e.base, e.len});
+        return rw_loop(rd, v, r.offset(), r.get().flags);
+    }
+
+    static void copy_iov(const owned_request &r, std::byte *buf, uint64_t n, bool gather)
+    {
+        for (const auto &e : r.iov()) {
+            uint64_t step = std::min(n, e.len);
+            if (gather)
+                std::memcpy(buf, e.base, step);
+            else
+                std::memcpy(e.base, buf, step);
+            buf += step;
+            n -= step;
+        }
+    }
+
+    int64_t rw_loop(bool rd, std::vector<iovec> &v, uint64_t offset, uint32_t flags)
+    {
+        std::size_t idx = 0;
+        uint64_t done = 0;
+        while (idx < v.size()) {
+            int cnt = static_cast<int>(v.size() - idx);
+            off_t at = static_cast<off_t>(offset + done);
+            ssize_t n = rd ? preadv(fd_.get(), &v[idx], cnt, at) : pwritev(fd_.get(), &v[idx], cnt, at);
+            if (n < 0) {
+                if (errno == EINTR)
+                    continue;
+                // After a short O_DIRECT read at EOF the rest starts inside the
+                // last block; the kernel may call that misaligned. It is EOF.
+                if (rd && done > 0 && errno == EINVAL)
+                    break;
+                return -errno;
+            }
+            if (n == 0) {
+                if (rd)
+                    break;  // EOF: short read, the host zero-fills
+                return -EIO;
+            }
+            done += static_cast<uint64_t>(n);
+            advance(v, idx, static_cast<std::size_t>(n));
+        }
+        if (!rd && (flags & GRANULE_REQ_FUA) && fdatasync(fd_.get()) != 0)
+            return -errno;
+        return static_cast<int64_t>(done);
+    }
+
+    std::string filename_;
+    bool direct_;
+    bool read_only_;
+    bool block_device_ = false;
+    dio_alignment align_;
+    unique_fd fd_;
+    // Last: destroyed first, so its threads finish before the fd closes.
+    std::unique_ptr<raw_posix::thread_pool> pool_;
+};
+
+}  // namespace
+
+GRANULE_DEFINE_DRIVER(raw_posix_node)

@@ -1,0 +1,285 @@
+// request_tracker: which requests must wait for which. The rules matter
+// because a wrong "no conflict" lets an RMW write back stale data, and a
+// wrong "conflict" deadlocks the device.
+#include "tracking.hpp"
+#include "test_support.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <memory>
+#include <optional>
+
+using granule::request_tracker;
+using granule::tracked_request;
+using granule::tracking_scope;
+namespace asio = boost::asio;
+
+class tst_tracking : public QObject {
+    Q_OBJECT
+
+private slots:
+    void non_serialising_never_conflict();
+    void block_edges_data();
+    void block_edges();
+    void only_older_or_started();
+    void waiting_for_breaks_cycle();
+    void serialise_later_in_life();
+    void serialise_to_end();
+    void wait_wakes_on_remove();
+    void wait_counts_each_wait();
+    void mutual_wait_resolves();
+};
+
+// Two plain reads overlapping byte for byte never wait for each other.
+void tst_tracking::non_serialising_never_conflict()
+{
+    request_tracker t;
+    tracked_request a(0, 8192), b(100, 50);
+    tracking_scope sa(t, a), sb(t, b);
+    b.started = a.started = true;
+    QCOMPARE(t.find_conflict(a), nullptr);
+    QCOMPARE(t.find_conflict(b), nullptr);
+    QCOMPARE(t.size(), std::size_t(2));
+}
+
+void tst_tracking::block_edges_data()
+{
+    QTest::addColumn<qulonglong>("align");
+    QTest::addColumn<qulonglong>("off1");
+    QTest::addColumn<qulonglong>("len1");
+    QTest::addColumn<bool>("ser1");
+    QTest::addColumn<qulonglong>("off2");
+    QTest::addColumn<qulonglong>("len2");
+    QTest::addColumn<bool>("ser2");
+    QTest::addColumn<bool>("conflict");
+    for (auto a : granule_test::alignments()) {
+        auto row = [&](const char *name, std::uint64_t o1, std::uint64_t l1, bool s1,
+                       std::uint64_t o2, std::uint64_t l2, bool s2, bool c) {
+            // With alignment 1 nothing widens: only byte overlap with a
+            // serialising side conflicts.
+            if (a == 1)
+                c = (s1 || s2) && o1 < o2 + l2 && o2 < o1 + l1;
+            QTest::addRow("a%llu/%s", qulonglong(a), name)
+                << qulonglong(a) << qulonglong(o1) << qulonglong(l1) << s1 << qulonglong(o2)
+                << qulonglong(l2) << s2 << c;
+        };
+        // Both unaligned writes, disjoint bytes, one block: must serialise.
+        row("same_block_first_last", 0, 1, true, a - 1, 1, true, true);
+        // Adjacent blocks: a write in block A and one in block B never wait.
+        row("adjacent_blocks", a - 1, 1, true, a, 1, true, false);
+        row("adjacent_blocks_wide", 1, a - 1, true, a, a + 1, true, false);
+        // A write spanning blocks 0-1 against one inside block 1.
+        row("spanning_into_block", a - 1, 2, true, 2 * a - 1, 1, true, true);
+        // The serialising side's widening alone creates the conflict.
+        row("write_vs_read_same_block", 1, 1, true, a - 1, 1, false, true);
+        row("read_vs_write_same_block", a - 1, 1, false, 1, 1, true, true);
+        row("write_vs_read_next_block", 1, 1, true, a, 1, false, false);
+        // Byte overlap, both plain: never.
+        row("plain_overlap", 0, 2 * a, false, 1, a, false, false);
+        // Byte overlap, one serialising: always.
+        row("overlap_one_serialising", 0, 2 * a, false, a, 1, true, true);
+    }
+}
+
+void tst_tracking::block_edges()
+{
+    QFETCH(qulonglong, align);
+    QFETCH(qulonglong, off1);
+    QFETCH(qulonglong, len1);
+    QFETCH(bool, ser1);
+    QFETCH(qulonglong, off2);
+    QFETCH(qulonglong, len2);
+    QFETCH(bool, ser2);
+    QFETCH(bool, conflict);
+    request_tracker t;
+    tracked_request r1(off1, len1), r2(off2, len2);
+    if (ser1)
+        request_tracker::mark_serialising(r1, align);
+    if (ser2)
+        request_tracker::mark_serialising(r2, align);
+    tracking_scope s1(t, r1), s2(t, r2);
+    // The newer one waits for the older one; the older never for a newer,
+    // unstarted one.
+    QCOMPARE(t.find_conflict(r2), conflict ? &r1 : nullptr);
+    QCOMPARE(t.find_conflict(r1), nullptr);
+    // Symmetric once the newer one has started.
+    r2.started = true;
+    QCOMPARE(t.find_conflict(r1), conflict ? &r2 : nullptr);
+}
+
+void tst_tracking::only_older_or_started()
+{
+    request_tracker t;
+    tracked_request older(0, 1), newer(1, 1);
+    request_tracker::mark_serialising(older, 512);
+    request_tracker::mark_serialising(newer, 512);
+    tracking_scope so(t, older), sn(t, newer);
+    QVERIFY(older.seq < newer.seq);
+    QCOMPARE(t.find_conflict(older), nullptr);  // newer has not started: older goes first
+    QCOMPARE(t.find_conflict(newer), &older);
+    older.started = true;
+    QCOMPARE(t.find_conflict(newer), &older);
+}
+
+// A newer request that started before it became serialising is waited for
+// by the older one; it must not then wait for the older one in turn.
+void tst_tracking::waiting_for_breaks_cycle()
+{
+    request_tracker t;
+    tracked_request older(0, 1), newer(1, 1);
+    request_tracker::mark_serialising(older, 512);
+    tracking_scope so(t, older), sn(t, newer);
+    newer.started = true;
+    request_tracker::mark_serialising(newer, 512);
+    QCOMPARE(t.find_conflict(older), &newer);
+    older.waiting_for = &newer;
+    QCOMPARE(t.find_conflict(newer), nullptr);
+    older.waiting_for = nullptr;
+    QCOMPARE(t.find_conflict(newer), &older);
+}
+
+void tst_tracking::serialise_later_in_life()
+{
+    request_tracker t;
+    tracked_request a(0, 512), b(700, 10);
+    tracking_scope sa(t, a), sb(t, b);
+    QCOMPARE(t.find_conflict(b), nullptr);
+    // Widening to 4096 makes b's block the same as a's.
+    request_tracker::mark_serialising(b, 4096);
+    QCOMPARE(b.overlap_offset, 0ull);
+    QCOMPARE(b.overlap_end, 4096ull);
+    QCOMPARE(b.offset, 700ull);  // the request itself is unchanged
+    QCOMPARE(b.bytes, 10ull);
+    QCOMPARE(t.find_conflict(b), &a);
+    // Widening never shrinks: a smaller alignment later keeps the range.
+    request_tracker::mark_serialising(b, 512);
+    QCOMPARE(b.overlap_offset, 0ull);
+    QCOMPARE(b.overlap_end, 4096ull);
+}
+
+void tst_tracking::serialise_to_end()
+{
+    request_tracker t;
+    tracked_request before(0, 4096), far(1ull << 50, 1), grow(10000, 100);
+    tracking_scope s1(t, before), s2(t, far), s3(t, grow);
+    request_tracker::mark_serialising_to_end(grow, 8200, 4096);
+    QCOMPARE(grow.overlap_offset, 8192ull);
+    QCOMPARE(t.find_conflict(grow), &far);
+    tracked_request edge(8191, 1);  // the block before the aligned start
+    tracking_scope s4(t, edge);
+    edge.started = true;
+    QCOMPARE(t.find_conflict(edge), nullptr);  // older grow is not in its range
+    QVERIFY(t.find_conflict(grow) != &edge);
+}
+
+namespace {
+
+struct waiter {
+    std::optional<unsigned> waits;
+};
+
+// Runs what is ready; restart() because poll() leaves a context that ran out
+// of work stopped.
+void pump(asio::io_context &ctx)
+{
+    ctx.restart();
+    pump(ctx);
+}
+
+void spawn_wait(asio::io_context &ctx, request_tracker &t, tracked_request &r, waiter &w)
+{
+    asio::co_spawn(
+        ctx, [&]() -> asio::awaitable<void> { w.waits = co_await t.wait(r); },
+        [](std::exception_ptr e) {
+            if (e)
+                std::rethrow_exception(e);
+        });
+}
+
+}  // namespace
+
+void tst_tracking::wait_wakes_on_remove()
+{
+    asio::io_context ctx;
+    request_tracker t;
+    tracked_request first(0, 1), unrelated(1 << 20, 1), second(100, 1);
+    request_tracker::mark_serialising(first, 4096);
+    request_tracker::mark_serialising(second, 4096);
+    auto s1 = std::make_unique<tracking_scope>(t, first);
+    auto su = std::make_unique<tracking_scope>(t, unrelated);
+    tracking_scope s2(t, second);
+    waiter w;
+    spawn_wait(ctx, t, second, w);
+    pump(ctx);
+    QVERIFY(!w.waits);
+    QCOMPARE(second.waiting_for, &first);
+    su.reset();  // removing an unrelated request does not release it
+    pump(ctx);
+    QVERIFY(!w.waits);
+    s1.reset();
+    pump(ctx);
+    QVERIFY(w.waits);
+    QCOMPARE(*w.waits, 1u);
+    QCOMPARE(second.waiting_for, nullptr);
+    QCOMPARE(t.size(), std::size_t(1));
+}
+
+void tst_tracking::wait_counts_each_wait()
+{
+    asio::io_context ctx;
+    request_tracker t;
+    tracked_request a(0, 1), b(1, 1), c(2, 1);
+    for (auto *r : {&a, &b, &c})
+        request_tracker::mark_serialising(*r, 512);
+    auto sa = std::make_unique<tracking_scope>(t, a);
+    auto sb = std::make_unique<tracking_scope>(t, b);
+    tracking_scope sc(t, c);
+    waiter w;
+    spawn_wait(ctx, t, c, w);
+    pump(ctx);
+    QVERIFY(!w.waits);
+    sa.reset();
+    pump(ctx);
+    QVERIFY(!w.waits);  // still b
+    sb.reset();
+    pump(ctx);
+    QVERIFY(w.waits);
+    QCOMPARE(*w.waits, 2u);
+
+    // No conflict: returns at once with 0.
+    waiter none;
+    spawn_wait(ctx, t, c, none);
+    pump(ctx);
+    QVERIFY(none.waits);
+    QCOMPARE(*none.waits, 0u);
+}
+
+// older waits for a started newer one; newer then re-checks (it became
+// serialising late) and must go ahead instead of waiting for older.
+void tst_tracking::mutual_wait_resolves()
+{
+    asio::io_context ctx;
+    request_tracker t;
+    tracked_request older(0, 1), newer(1, 1);
+    request_tracker::mark_serialising(older, 512);
+    tracking_scope so(t, older);
+    auto sn = std::make_unique<tracking_scope>(t, newer);
+    newer.started = true;
+    request_tracker::mark_serialising(newer, 512);
+    waiter wo, wn;
+    spawn_wait(ctx, t, older, wo);
+    pump(ctx);
+    QVERIFY(!wo.waits);
+    spawn_wait(ctx, t, newer, wn);
+    pump(ctx);
+    QVERIFY(wn.waits);
+    QCOMPARE(*wn.waits, 0u);
+    sn.reset();
+    pump(ctx);
+    QVERIFY(wo.waits);
+    QCOMPARE(*wo.waits, 1u);
+}
+
+QTEST_GUILESS_MAIN(tst_tracking)
+#include "tst_tracking.moc"

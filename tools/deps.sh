@@ -1,0 +1,30 @@
+# Sourced by demo.sh and test.sh: installs Debian packages idempotently.
+# `apt-get update` runs once, and only when a package is missing.
+ensure_packages() {
+    local missing=()
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "missing packages: ${missing[*]} (run as root, or install them)" >&2
+        return 1
+    fi
+    echo "installing: ${missing[*]}" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+}
+
+# Packages every build needs.
+GRANULE_BUILD_PACKAGES=(cmake make g++ libboost1.81-all-dev)
+# Packages the test suite adds.
+GRANULE_TEST_PACKAGES=(qt6-base-dev)
+
+# Configures (once) and builds into $1.
+granule_build() {
+    local build_dir=$1; shift
+    if [ ! -f "$build_dir/CMakeCache.txt" ]; then
+        cmake -S "$GRANULE_SOURCE_DIR" -B "$build_dir" "$@" >&2
+    fi
+    cmake --build "$build_dir" -j"$(nproc)" >&2
+}

@@ -1,0 +1,66 @@
+// The command table and the handlers behind it. A handler prints its own
+// output and error lines and returns false on failure; the shell turns that
+// into the exit status.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace granule_io {
+
+class shell;
+struct command;
+
+struct invocation {
+    shell &sh;
+    const command &cmd;
+    std::span<const std::string> args;  // the words after the command name
+
+    // Prints "usage: <name> <args>" and returns false.
+    bool usage() const;
+    // Prints line (a newline is added) and returns false.
+    bool fail(std::string_view line) const;
+};
+
+struct command {
+    std::string_view name;
+    std::string_view aliases;  // space-separated alternative names
+    std::string_view args;
+    std::string_view oneline;
+    bool needs_device;
+    bool (*run)(const invocation &);
+};
+
+std::span<const command> command_table();
+// By name or alias; nullptr if unknown.
+const command *find_command(std::string_view name);
+
+// commands.cpp
+bool cmd_help(const invocation &);
+bool cmd_quit(const invocation &);
+bool cmd_open(const invocation &);
+bool cmd_close(const invocation &);
+bool cmd_info(const invocation &);
+bool cmd_stats(const invocation &);
+bool cmd_sleep(const invocation &);
+// io_commands.cpp
+bool cmd_read(const invocation &);
+bool cmd_readv(const invocation &);
+bool cmd_write(const invocation &);
+bool cmd_writev(const invocation &);
+bool cmd_discard(const invocation &);
+bool cmd_flush(const invocation &);
+bool cmd_length(const invocation &);
+bool cmd_truncate(const invocation &);
+// aio_commands.cpp
+bool cmd_aio_read(const invocation &);
+bool cmd_aio_write(const invocation &);
+bool cmd_aio_flush(const invocation &);
+// debug_commands.cpp
+bool cmd_break(const invocation &);
+bool cmd_remove_break(const invocation &);
+bool cmd_resume(const invocation &);
+bool cmd_wait_break(const invocation &);
+
+}  // namespace granule_io

@@ -1,0 +1,76 @@
+// blkdebug breakpoints: `break` parks requests reaching an event under a tag,
+// `wait_break` waits until one is parked, `resume` lets it go on. Together
+// with the aio_ commands they pin down an interleaving of requests.
+#include "commands.hpp"
+#include "data_request.hpp"
+#include "shell.hpp"
+
+#include <thread>
+
+namespace granule_io {
+
+namespace {
+
+bool debug_call(const invocation &inv,
+                granule::result<void> (granule::device::*fn)(std::string_view),
+                std::string_view tag)
+{
+    auto r = (inv.sh.dev()->*fn)(tag);
+    if (!r) {
+        return inv.fail(std::string(inv.cmd.name) + " failed: " + error_text(r.error()));
+    }
+    return true;
+}
+
+}  // namespace
+
+bool cmd_break(const invocation &inv)
+{
+    if (inv.args.size() != 2) {
+        return inv.usage();
+    }
+    auto r = inv.sh.dev()->debug_breakpoint(inv.args[0], inv.args[1]);
+    if (!r) {
+        return inv.fail(std::string(inv.cmd.name) + " failed: " + error_text(r.error()));
+    }
+    inv.sh.remember_breakpoint(inv.args[1]);
+    return true;
+}
+
+bool cmd_remove_break(const invocation &inv)
+{
+    if (inv.args.size() != 1) {
+        return inv.usage();
+    }
+    return debug_call(inv, &granule::device::debug_remove_breakpoint, inv.args[0]);
+}
+
+bool cmd_resume(const invocation &inv)
+{
+    if (inv.args.size() != 1) {
+        return inv.usage();
+    }
+    return debug_call(inv, &granule::device::debug_resume, inv.args[0]);
+}
+
+bool cmd_wait_break(const invocation &inv)
+{
+    if (inv.args.size() != 1) {
+        return inv.usage();
+    }
+    const std::string &tag = inv.args[0];
+    // Polling, like qemu-io's wait_break; the timeout turns a script whose
+    // request never reaches the event into a failure instead of a hang.
+    constexpr auto timeout = std::chrono::seconds(10);
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!inv.sh.dev()->debug_is_suspended(tag)) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+            return inv.fail(std::string(inv.cmd.name) + ": no request suspended at '" + tag +
+                            "' after " + std::to_string(timeout.count()) + " s");
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
+}
+
+}  // namespace granule_io

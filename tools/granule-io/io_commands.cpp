@@ -1,0 +1,133 @@
+// Synchronous I/O commands: the command returns once the device answered.
+#include "args.hpp"
+#include "commands.hpp"
+#include "data_request.hpp"
+#include "format.hpp"
+#include "shell.hpp"
+
+#include <limits>
+
+namespace granule_io {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+bool transfer(const invocation &inv, bool is_write, bool vectored)
+{
+    auto req = parse_data_request(inv, is_write, vectored);
+    if (!req) {
+        return false;
+    }
+    shell &sh = inv.sh;
+    granule::device *dev = sh.dev();
+    std::string name(inv.cmd.name);
+
+    if (req->zero) {
+        auto start = clock_type::now();
+        auto r = sh.run_blocking(name, [&] { return dev->pwrite_zeroes(req->offset, req->total); });
+        auto elapsed = clock_type::now() - start;
+        if (!r) {
+            return inv.fail(name + " failed: " + error_text(r.error()));
+        }
+        bool ok = true;
+        sh.out().write(completion_text(*req, nullptr, req->total, elapsed, sh.timing(), ok));
+        return ok;
+    }
+
+    auto buffers = allocate_buffers(inv, *req);
+    if (!buffers) {
+        return false;
+    }
+    auto iov = buffers->iov();
+    auto start = clock_type::now();
+    auto r = sh.run_blocking(name, [&] {
+        return is_write ? dev->pwritev(req->offset, iov) : dev->preadv(req->offset, iov);
+    });
+    auto elapsed = clock_type::now() - start;
+    if (!r) {
+        return inv.fail(name + " failed: " + error_text(r.error()));
+    }
+    bool ok = true;
+    sh.out().write(completion_text(*req, &*buffers, *r, elapsed, sh.timing(), ok));
+    return ok;
+}
+
+}  // namespace
+
+bool cmd_read(const invocation &inv) { return transfer(inv, false, false); }
+bool cmd_readv(const invocation &inv) { return transfer(inv, false, true); }
+bool cmd_write(const invocation &inv) { return transfer(inv, true, false); }
+bool cmd_writev(const invocation &inv) { return transfer(inv, true, true); }
+
+bool cmd_discard(const invocation &inv)
+{
+    std::string name(inv.cmd.name);
+    std::string error;
+    auto args = parse_args(name, inv.args, "q", {}, error);
+    if (!args) {
+        inv.fail(error);
+        return inv.usage();
+    }
+    if (args->positional.size() != 2) {
+        return inv.usage();
+    }
+    auto offset = parse_number(name, "offset", args->positional[0], error);
+    auto length = offset ? parse_length(name, args->positional[1], error) : std::nullopt;
+    if (!offset || !length || !check_range(name, *offset, *length, error)) {
+        return inv.fail(error);
+    }
+    shell &sh = inv.sh;
+    auto start = clock_type::now();
+    auto r = sh.run_blocking(name, [&] { return sh.dev()->pdiscard(*offset, *length); });
+    auto elapsed = clock_type::now() - start;
+    if (!r) {
+        return inv.fail(name + " failed: " + error_text(r.error()));
+    }
+    if (!args->has('q')) {
+        sh.out().write(report("discard", *offset, *length, *length, elapsed, sh.timing()));
+    }
+    return true;
+}
+
+bool cmd_flush(const invocation &inv)
+{
+    if (!inv.args.empty()) {
+        return inv.usage();
+    }
+    auto r = inv.sh.run_blocking(inv.cmd.name, [&] { return inv.sh.dev()->flush(); });
+    if (!r) {
+        return inv.fail(std::string(inv.cmd.name) + " failed: " + error_text(r.error()));
+    }
+    return true;
+}
+
+bool cmd_length(const invocation &inv)
+{
+    if (!inv.args.empty()) {
+        return inv.usage();
+    }
+    inv.sh.out().write(size_to_str(inv.sh.dev()->length()) + "\n");
+    return true;
+}
+
+bool cmd_truncate(const invocation &inv)
+{
+    if (inv.args.size() != 1) {
+        return inv.usage();
+    }
+    std::string name(inv.cmd.name);
+    std::string error;
+    // Length 0 is a valid size here, so parse_number, not parse_length.
+    auto length = parse_number(name, "length", inv.args[0], error);
+    if (!length || !check_range(name, 0, *length, error)) {
+        return inv.fail(error);
+    }
+    auto r = inv.sh.run_blocking(name, [&] { return inv.sh.dev()->truncate(*length); });
+    if (!r) {
+        return inv.fail(name + " failed: " + error_text(r.error()));
+    }
+    return true;
+}
+
+}  // namespace granule_io

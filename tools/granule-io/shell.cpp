@@ -1,0 +1,143 @@
+#include "shell.hpp"
+
+#include "args.hpp"
+#include "commands.hpp"
+
+#include <algorithm>
+#include <new>
+
+namespace granule_io {
+
+shell::outcome shell::execute(std::string_view line)
+{
+    auto first = line.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos || line[first] == '#') {
+        return outcome::ok;
+    }
+    std::string error;
+    auto words = split_words(line, error);
+    if (!words) {
+        out_.write(error + "\n");
+        mark_failed();
+        return outcome::failed;
+    }
+    const command *cmd = find_command(words->front());
+    if (!cmd) {
+        out_.write("unknown command '" + words->front() + "'\n");
+        mark_failed();
+        return outcome::failed;
+    }
+    std::string name(cmd->name);
+    bool ok = false;
+    if (cmd->needs_device && !device_) {
+        out_.write(name + ": no device open\n");
+    } else {
+        try {
+            ok = cmd->run(invocation{*this, *cmd, std::span(*words).subspan(1)});
+        } catch (const std::bad_alloc &) {
+            out_.write(name + ": out of memory\n");
+        } catch (const std::exception &e) {
+            out_.write(name + ": " + e.what() + "\n");
+        }
+    }
+    if (!ok) {
+        mark_failed();
+    }
+    if (quit_) {
+        return outcome::quit;
+    }
+    return ok ? outcome::ok : outcome::failed;
+}
+
+granule::result<void> shell::open(const granule::options &opts, bool read_only)
+{
+    close();
+    auto r = granule::device::open(opts, granule::open_flags{.read_only = read_only});
+    if (!r) {
+        return r.error();
+    }
+    device_ = std::move(*r);
+    return {};
+}
+
+void shell::close()
+{
+    if (!device_) {
+        return;
+    }
+    auto last = aio_.outstanding();
+    auto since = std::chrono::steady_clock::now();
+    while (!aio_.wait_idle_for(std::chrono::milliseconds(10))) {
+        auto now = std::chrono::steady_clock::now();
+        if (auto n = aio_.outstanding(); n != last) {
+            last = n;
+            since = now;
+        } else if (now - since >= aio_stall_limit) {
+            if (auto tag = suspended_tag()) {
+                out_.write("granule-io: resuming the request suspended at '" + *tag +
+                           "' so the device can close\n");
+                mark_failed();
+                (void)device_->debug_resume(*tag);
+            }
+            since = now;
+        }
+    }
+    device_.reset();
+    breakpoint_tags_.clear();
+}
+
+void shell::remember_breakpoint(std::string_view tag)
+{
+    if (std::find(breakpoint_tags_.begin(), breakpoint_tags_.end(), tag) == breakpoint_tags_.end()) {
+        breakpoint_tags_.emplace_back(tag);
+    }
+}
+
+std::optional<std::string> shell::suspended_tag() const
+{
+    if (!device_) {
+        return std::nullopt;
+    }
+    for (const auto &tag : breakpoint_tags_) {
+        if (device_->debug_is_suspended(tag)) {
+            return tag;
+        }
+    }
+    return std::nullopt;
+}
+
+bool shell::wait_aio(std::string_view cmd)
+{
+    auto last = aio_.outstanding();
+    auto since = std::chrono::steady_clock::now();
+    while (!aio_.wait_idle_for(std::chrono::milliseconds(10))) {
+        auto now = std::chrono::steady_clock::now();
+        if (auto n = aio_.outstanding(); n != last) {
+            last = n;
+            since = now;
+        } else if (now - since >= aio_stall_limit) {
+            // A parked request only moves on `resume`, which this thread
+            // would have to run: waiting longer can't help.
+            if (auto tag = suspended_tag()) {
+                out_.write(std::string(cmd) + ": a request is suspended at breakpoint '" + *tag +
+                           "' and can't complete; resume it first\n");
+                return false;
+            }
+            since = now;
+        }
+    }
+    return true;
+}
+
+void shell::rescue_stalled(std::string_view cmd)
+{
+    if (auto tag = suspended_tag()) {
+        out_.write(std::string(cmd) + ": a request is suspended at breakpoint '" + *tag +
+                   "' while a synchronous command waits; resuming it (use aio_ commands to "
+                   "interleave)\n");
+        mark_failed();
+        (void)device_->debug_resume(*tag);
+    }
+}
+
+}  // namespace granule_io

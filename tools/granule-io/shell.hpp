@@ -1,0 +1,99 @@
+// The shell's state: at most one open device, the aio requests in flight,
+// and whether any command has failed (the exit status).
+//
+// Threads: commands run on one "command thread" (main). Blocking device calls
+// run on a short-lived worker so the command thread can notice a request
+// parked at a blkdebug breakpoint, which would otherwise hang the script.
+// aio completions run on the device's executor and only print, set the
+// failure flag and end their tracking.
+#pragma once
+
+#include "aio_tracker.hpp"
+#include "output.hpp"
+
+#include <granule/device.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace granule_io {
+
+class shell {
+public:
+    explicit shell(bool timing) : timing_(timing) {}
+    ~shell() { close(); }
+    shell(const shell &) = delete;
+    shell &operator=(const shell &) = delete;
+
+    enum class outcome { ok, failed, quit };
+    // One command line: blank lines and "# comments" are ok and do nothing.
+    outcome execute(std::string_view line);
+
+    // Closes the current device first.
+    granule::result<void> open(const granule::options &opts, bool read_only);
+    // Waits for every aio request, then destroys the device. A request
+    // parked at a breakpoint is resumed (and the run marked failed), since
+    // nothing else could ever resume it.
+    void close();
+
+    granule::device *dev() const { return device_.get(); }
+    output &out() { return out_; }
+    aio_tracker &aio() { return aio_; }
+    bool timing() const { return timing_; }
+    bool failed() const { return failed_; }
+    void mark_failed() { failed_ = true; }
+    void request_quit() { quit_ = true; }
+
+    // Tags given to `break`: the only places a request can be parked, so the
+    // only ones worth checking when a wait stops making progress.
+    void remember_breakpoint(std::string_view tag);
+    std::optional<std::string> suspended_tag() const;
+
+    // Runs fn() (a blocking device call) on a worker thread and returns its
+    // result. If it is still waiting after sync_stall_limit while a request is
+    // parked at a breakpoint, that request is resumed with a message (a
+    // synchronous command can't be interleaved: use the aio_ commands).
+    template <class F>
+    auto run_blocking(std::string_view cmd, F &&fn);
+
+    // For aio_flush: waits for every aio request. Fails (with a message, and
+    // without resuming anything) if they stop completing while a request is
+    // parked at a breakpoint: the script must `resume` it first.
+    bool wait_aio(std::string_view cmd);
+
+    static constexpr std::chrono::seconds sync_stall_limit{10};
+    static constexpr std::chrono::seconds aio_stall_limit{1};
+
+private:
+    void rescue_stalled(std::string_view cmd);
+
+    output out_;
+    aio_tracker aio_;
+    std::unique_ptr<granule::device> device_;
+    std::vector<std::string> breakpoint_tags_;
+    std::atomic<bool> failed_ = false;
+    bool timing_;
+    bool quit_ = false;
+};
+
+template <class F>
+auto shell::run_blocking(std::string_view cmd, F &&fn)
+{
+    auto task = std::async(std::launch::async, std::forward<F>(fn));
+    auto since = std::chrono::steady_clock::now();
+    while (task.wait_for(std::chrono::milliseconds(10)) != std::future_status::ready) {
+        if (std::chrono::steady_clock::now() - since >= sync_stall_limit) {
+            rescue_stalled(cmd);
+            since = std::chrono::steady_clock::now();
+        }
+    }
+    return task.get();
+}
+
+}  // namespace granule_io
