@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <set>
 
 namespace granule {
@@ -78,38 +79,48 @@ void driver_registry::scan(const fs::path &dir)
             files.push_back(e.path());
     // Directory order is arbitrary; sorted order makes refusals reproducible.
     std::sort(files.begin(), files.end());
-    auto first_new = drivers_.size();
+    std::vector<driver_entry> here;
     for (const auto &f : files)
-        load(f);
+        if (auto d = load(f))
+            here.push_back(std::move(*d));
     // Two files of one directory claiming one name: refuse both, since which
-    // one the user meant is unknowable. An earlier directory shadows a later one.
-    for (auto i = first_new; i < drivers_.size(); ++i) {
-        for (auto j = i + 1; j < drivers_.size(); ++j) {
-            if (std::strcmp(drivers_[i].table.name, drivers_[j].table.name) != 0)
-                continue;
-            auto name = std::string(drivers_[i].table.name);
-            auto why = "duplicate driver name '" + name + "' in " + drivers_[i].file.string() +
-                       " and " + drivers_[j].file.string();
-            refusals_.push_back({drivers_[i].file, why});
-            refusals_.push_back({drivers_[j].file, why});
-            drivers_.erase(drivers_.begin() + static_cast<std::ptrdiff_t>(j));
-            drivers_.erase(drivers_.begin() + static_cast<std::ptrdiff_t>(i));
-            --i;
-            break;
-        }
+    // one the user meant is unknowable.
+    std::set<std::string> refused;
+    for (std::size_t i = 0; i < here.size(); ++i)
+        for (std::size_t j = i + 1; j < here.size(); ++j)
+            if (std::strcmp(here[i].table.name, here[j].table.name) == 0) {
+                std::string name = here[i].table.name;
+                auto why = "duplicate driver name '" + name + "' in " + here[i].file.string() +
+                           " and " + here[j].file.string();
+                refusals_.push_back({here[i].file, why});
+                refusals_.push_back({here[j].file, why});
+                refused.insert(name);
+            }
+    // An earlier directory shadows a later one (GRANULE_DRIVER_PATH first).
+    for (auto &d : here) {
+        if (refused.count(d.table.name))
+            continue;
+        bool shadowed = std::any_of(drivers_.begin(), drivers_.end(), [&](const auto &other) {
+            return std::strcmp(other.table.name, d.table.name) == 0;
+        });
+        if (!shadowed)
+            drivers_.push_back(std::move(d));
     }
 }
 
-void driver_registry::load(const fs::path &file)
+std::optional<driver_entry> driver_registry::load(const fs::path &file)
 {
     auto sym = platform::load_symbol(file, GRANULE_DRIVER_ENTRY_SYMBOL);
     if (!sym.address) {
         refusals_.push_back({file, sym.error});
-        return;
+        return std::nullopt;
     }
     auto entry = reinterpret_cast<granule_driver_entry_fn>(sym.address);
     const granule_driver *table = entry();
-    auto refuse = [&](std::string why) { refusals_.push_back({file, file.string() + ": " + why}); };
+    auto refuse = [&](std::string why) {
+        refusals_.push_back({file, file.string() + ": " + why});
+        return std::nullopt;
+    };
     if (!table)
         return refuse("granule_driver_entry returned no driver table");
     if (table->abi_version != GRANULE_DRIVER_ABI_VERSION)
@@ -123,11 +134,8 @@ void driver_registry::load(const fs::path &file)
         return refuse("driver has no name");
     if (!d.table.open || !d.table.close || !d.table.length || !d.table.submit)
         return refuse("driver lacks one of open, close, length, submit");
-    for (const auto &other : drivers_)
-        if (std::strcmp(other.table.name, d.table.name) == 0)
-            return;  // shadowed by an earlier directory
     d.file = file;
-    drivers_.push_back(std::move(d));
+    return d;
 }
 
 result<const driver_entry *> driver_registry::find(std::string_view name) const

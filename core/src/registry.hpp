@@ -8,6 +8,7 @@
 #include <granule/error.hpp>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,7 +41,7 @@ public:
 private:
     driver_registry();
     void scan(const std::filesystem::path &dir);
-    void load(const std::filesystem::path &file);
+    std::optional<driver_entry> load(const std::filesystem::path &file);
 
     std::vector<std::filesystem::path> dirs_;
     std::vector<driver_entry> drivers_;

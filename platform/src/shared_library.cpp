@@ -26,7 +26,11 @@ loaded_symbol load_symbol(const std::filesystem::path &path, const char *symbol)
         // Boost.DLL's error_code is meaningless here; what() carries dlerror.
         lib.load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
     } catch (const std::exception &e) {
-        out.error = path.string() + ": cannot load: " + e.what();
+        // Boost.DLL appends its meaningless error_code text after dlerror's.
+        std::string why = e.what();
+        if (auto cut = why.rfind(": Bad file descriptor"); cut != std::string::npos)
+            why.erase(cut);
+        out.error = path.string() + ": cannot load: " + why;
         return out;
     }
     if (!lib.has(symbol)) {

@@ -46,7 +46,8 @@ std::string failure_line(const aio_request &a, std::exception_ptr ep,
     return a.name + " failed: " + why + "\n";
 }
 
-// Runs on the device's executor. Nothing here may block on the device.
+// Runs on the device's executor (or the -z worker). Nothing here may block
+// on the device. The caller ends the request's tracking afterwards.
 void complete(aio_request &a, std::exception_ptr ep, const granule::result<std::size_t> &r)
 {
     auto elapsed = clock_type::now() - a.start;
@@ -67,7 +68,6 @@ void complete(aio_request &a, std::exception_ptr ep, const granule::result<std::
         // request must still be counted out, or aio_flush would wait forever.
         sh.mark_failed();
     }
-    sh.aio().end();
 }
 
 bool start(const invocation &inv, bool is_write)
@@ -86,9 +86,13 @@ bool start(const invocation &inv, bool is_write)
         // blocking call concurrent with the commands that follow.
         a->start = clock_type::now();
         sh.aio().spawn([a, dev] {
-            auto r = dev->pwrite_zeroes(a->req.offset, a->req.total);
-            complete(*a, nullptr, r ? granule::result<std::size_t>(a->req.total)
-                                    : granule::result<std::size_t>(r.error()));
+            try {
+                auto r = dev->pwrite_zeroes(a->req.offset, a->req.total);
+                complete(*a, nullptr, r ? granule::result<std::size_t>(a->req.total)
+                                        : granule::result<std::size_t>(r.error()));
+            } catch (...) {
+                complete(*a, std::current_exception(), granule::result<std::size_t>(0));
+            }
         });
         return true;
     }
@@ -100,6 +104,7 @@ bool start(const invocation &inv, bool is_write)
     auto iov = a->buffers->iov();
     auto handler = [a](std::exception_ptr ep, granule::result<std::size_t> r) {
         complete(*a, ep, r);
+        a->sh->aio().end();
     };
     sh.aio().begin();
     a->start = clock_type::now();

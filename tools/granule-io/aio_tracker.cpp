@@ -1,5 +1,7 @@
 #include "aio_tracker.hpp"
 
+#include <cassert>
+
 namespace granule_io {
 
 aio_tracker::~aio_tracker()
@@ -18,6 +20,7 @@ void aio_tracker::begin()
 void aio_tracker::end()
 {
     std::lock_guard lock(mutex_);
+    assert(outstanding_ > 0);
     if (--outstanding_ == 0) {
         idle_.notify_all();
     }

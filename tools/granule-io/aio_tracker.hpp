@@ -25,7 +25,9 @@ public:
     // Must be the completion's last touch of shell state: once the count
     // reaches zero the command thread may close the device.
     void end();
-    // Runs fn on a new thread as one tracked request. Command thread only.
+    // Runs fn on a new thread as one tracked request: begin() now, end()
+    // after fn returns, so fn must not call end(). fn must not throw.
+    // Command thread only.
     void spawn(std::function<void()> fn);
 
     std::size_t outstanding() const;

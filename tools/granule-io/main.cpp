@@ -44,7 +44,8 @@ struct invocation_args {
 
 [[noreturn]] void usage_error(const std::string &why)
 {
-    std::fprintf(stderr, "granule-io: %s\n%s", why.c_str(), usage_text);
+    std::fprintf(stderr, "granule-io: %s\nTry 'granule-io --help' for more information.\n",
+                 why.c_str());
     std::exit(2);
 }
 

@@ -15,6 +15,9 @@
  * Threads: the host calls submit/flush/discard/write_zeroes/block_status from the
  * device's thread only; completions may be called from ANY thread, also inline
  * from inside the submitting call, exactly once per accepted request.
+ * Lifetime: a request, its iovec array and a block_status answer stay valid
+ * until the completion is called; the host never closes a node with requests
+ * in flight.
  * Alignment: the host only submits requests that satisfy the limits the driver
  * reported (offset and length multiples of request_alignment, every iovec base
  * and length a multiple of min_mem_alignment, length <= max_transfer).
