@@ -16,7 +16,7 @@ ensure_packages() {
 }
 
 # Packages every build needs.
-GRANULE_BUILD_PACKAGES=(cmake make g++ libboost1.81-all-dev)
+GRANULE_BUILD_PACKAGES=(cmake make g++ pkg-config libboost1.81-all-dev liburing-dev)
 # Packages the test suite adds.
 GRANULE_TEST_PACKAGES=(qt6-base-dev)
 

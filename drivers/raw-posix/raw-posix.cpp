@@ -1,7 +1,10 @@
-// raw-posix: regular files and block devices. Blocking syscalls run on a small
-// thread pool ("aio=threads"); io_uring will be a second engine later.
+// raw-posix: regular files and block devices. Reads and writes go through
+// io_uring ("aio=io_uring", the default where the kernel allows it) or a
+// thread pool ("aio=threads"); the other blocking syscalls (fallocate,
+// ioctls) always run on the pool so the device thread never waits.
 #include "probe.hpp"
 #include "thread_pool.hpp"
+#include "uring_engine.hpp"
 
 #include <granule/driver.hpp>
 #include <granule/platform/aligned_buffer.hpp>
@@ -24,6 +27,8 @@ using raw_posix::dio_alignment;
 using std::uint64_t;
 
 constexpr uint64_t max_aio_threads = 256;
+// Requests beyond the ring size simply wait in the kernel's queue.
+constexpr unsigned uring_entries = 256;
 
 class unique_fd {
 public:
@@ -68,7 +73,7 @@ public:
     static constexpr granule_option_desc options[] = {
         {"filename", GRANULE_OPT_STRING, GRANULE_OPTF_REQUIRED, "file or block device path"},
         {"cache.direct", GRANULE_OPT_BOOL, 0, "O_DIRECT: bypass the page cache (off)"},
-        {"aio", GRANULE_OPT_STRING, 0, "I/O engine: threads (threads)"},
+        {"aio", GRANULE_OPT_STRING, 0, "I/O engine: io_uring, threads or auto (auto)"},
         {"aio-threads", GRANULE_OPT_SIZE, 0, "threads of the threads engine (4)"},
     };
 
@@ -78,8 +83,16 @@ public:
           read_only_(ctx.read_only())
     {
         const auto &o = ctx.options();
-        if (auto aio = o.get_string("aio", "threads"); aio != "threads")
-            fail(EINVAL, "option 'aio': '" + aio + "' is not supported (supported: threads)");
+        auto aio = o.get_string("aio", "auto");
+        aio_option_ = aio;
+        if (aio != "auto" && aio != "io_uring" && aio != "threads")
+            fail(EINVAL, "option 'aio': '" + aio + "' is not supported (io_uring, threads, auto)");
+        std::string no_uring;
+        bool uring = aio != "threads" && raw_posix::uring_engine::available(&no_uring);
+        if (aio == "io_uring" && !uring)
+            fail(ENOTSUP, "option 'aio': io_uring is not available here (" + no_uring + ")");
+        aio_choice_ = uring ? "io_uring" : aio == "threads" ? "threads"
+                                                            : "threads (io_uring unavailable: " + no_uring + ")";
         uint64_t threads = o.get_size("aio-threads", 4);
         if (threads < 1 || threads > max_aio_threads)
             fail(EINVAL, "option 'aio-threads': " + std::to_string(threads) +
@@ -87,6 +100,8 @@ public:
         open_file();
         probe();
         pool_ = std::make_unique<raw_posix::thread_pool>(static_cast<unsigned>(threads));
+        if (uring)
+            uring_ = std::make_unique<raw_posix::uring_engine>(fd_.get(), uring_entries, filename_);
     }
 
     uint32_t node_flags() const
@@ -121,6 +136,8 @@ public:
     {
         if (req.op != GRANULE_OP_READ && req.op != GRANULE_OP_WRITE)
             return done.fail(EINVAL, "raw-posix: unknown op " + std::to_string(req.op));
+        if (uring_ && req.iovcnt <= IOV_MAX)
+            return uring_->submit(req, std::move(done));
         pool_->post([this, r = owned_request(req), d = std::move(done)]() mutable {
             try {
                 int64_t n = transfer(r);
@@ -136,6 +153,8 @@ public:
 
     void flush(completion &done)
     {
+        if (uring_)
+            return uring_->flush(std::move(done));
         pool_->post([this, d = std::move(done)]() mutable {
             if (fdatasync(fd_.get()) != 0)
                 return fail_errno(d, "fdatasync");
@@ -210,7 +229,8 @@ public:
                 fail(EINVAL, std::string("option '") + key + "' cannot change on reopen");
         };
         same("filename", filename_);
-        same("aio", "threads");
+        if (o.has("aio") && o.get_string("aio") != aio_option_)
+            fail(EINVAL, "option 'aio' cannot change on reopen");
         if (o.has("aio-threads") && o.get_size("aio-threads") != pool_->size())
             fail(EINVAL, "option 'aio-threads' cannot change on reopen");
         bool want = o.get_bool("cache.direct", direct_);
@@ -234,7 +254,8 @@ public:
             return std::string(key) + ": " + std::to_string(p.value) + " (" + p.source + ")\n";
         };
         return "filename: " + filename_ + "\ncache.direct: " + (direct_ ? "on" : "off") +
-               "\naio: threads (" + std::to_string(pool_->size()) + ")\n" +
+               "\naio: " + aio_choice_ +
+               (uring_ ? "" : ", " + std::to_string(pool_->size()) + " threads") + "\n" +
                line("request_alignment", align_.request) + line("min_mem_alignment", align_.memory);
     }
 
@@ -365,8 +386,11 @@ private:
     bool block_device_ = false;
     dio_alignment align_;
     unique_fd fd_;
-    // Last: destroyed first, so its threads finish before the fd closes.
+    std::string aio_option_;
+    std::string aio_choice_;
+    // Last: destroyed first, so their threads finish before the fd closes.
     std::unique_ptr<raw_posix::thread_pool> pool_;
+    std::unique_ptr<raw_posix::uring_engine> uring_;
 };
 
 }  // namespace
