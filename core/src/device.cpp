@@ -3,6 +3,7 @@
 #include "device_impl.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_future.hpp>
 
 #include <cerrno>
@@ -39,6 +40,11 @@ device_impl::device_impl(std::unique_ptr<node> root)
 
 device_impl::~device_impl()
 {
+    // A request suspended at a forgotten breakpoint would never drain.
+    if (debug_node_ && debug_node_->driver().debug_remove_breakpoint) {
+        auto *n = debug_node_;
+        boost::asio::post(ctx_, [n] { n->driver().debug_remove_breakpoint(n->state(), "*"); });
+    }
     // run() returns once no request is in flight: each driver call holds work.
     work_.reset();
     thread_.join();

@@ -204,7 +204,7 @@ public:
         bool found = false;
         {
             std::lock_guard lock(mutex_);
-            found = std::erase_if(breakpoints_, [&](const auto &b) { return b.tag == tag; }) > 0;
+            found = std::erase_if(breakpoints_, [&](const auto &b) { return matches(b.tag, tag); }) > 0;
             woken = take_suspended(tag, SIZE_MAX);
         }
         found = found || !woken.empty();
@@ -327,11 +327,17 @@ private:
         next(std::move(done));
     }
 
+    // "*" is the host's "everything" (used when a device closes).
+    static bool matches(std::string_view have, std::string_view want)
+    {
+        return want == "*" || have == want;
+    }
+
     std::vector<suspended> take_suspended(std::string_view tag, std::size_t max)
     {
         std::vector<suspended> out;
         for (auto it = suspended_.begin(); it != suspended_.end() && out.size() < max;) {
-            if (it->tag == tag) {
+            if (matches(it->tag, tag)) {
                 out.push_back(std::move(*it));
                 it = suspended_.erase(it);
             } else {

@@ -199,7 +199,9 @@ struct granule_driver {
 
     /* Test hooks (blkdebug). The host raises named pipeline events (e.g.
      * "pwritev_rmw_head") on nodes that implement debug_event; the driver calls
-     * cb when the request may go on (later, to suspend it) or with -errno to fail it. */
+     * cb when the request may go on (later, to suspend it) or with -errno to fail it.
+     * The tag "*" means every tag: the host calls debug_remove_breakpoint(state, "*")
+     * before closing a device, so a forgotten breakpoint never hangs a close. */
     void (*debug_event)(void *state, const char *event, uint64_t offset, uint64_t length,
                         granule_completion_fn cb, void *opaque);
     int (*debug_breakpoint)(void *state, const char *event, const char *tag, char *err,
