@@ -125,17 +125,17 @@ std::optional<parsed_args> parse_args(std::string_view cmd, std::span<const std:
 std::optional<std::uint64_t> parse_number(std::string_view cmd, std::string_view what,
                                           const std::string &text, std::string &error)
 {
-    std::string prefix =
-        std::string(cmd) + ": invalid " + std::string(what) + " '" + text + "'";
     // parse_size would reject "-1" too, but with a message about syntax; a
     // negative offset deserves its own explanation.
     if (!text.empty() && text[0] == '-') {
-        error = prefix + ": must not be negative";
+        error = std::string(cmd) + ": invalid " + std::string(what) + " '" + text +
+                "': must not be negative";
         return std::nullopt;
     }
     auto r = granule::parse_size(text, what);
     if (!r) {
-        error = prefix + ": " + r.error().message;
+        // parse_size already names `what` and the value.
+        error = std::string(cmd) + ": " + r.error().message;
         return std::nullopt;
     }
     return *r;

@@ -15,7 +15,7 @@ namespace granule {
 struct error {
     // Not an aggregate: result<T, error> must never mistake a T for an error.
     error() = default;
-    error(int code, std::string message) : code(code), message(std::move(message)) {}
+    error(int c, std::string m) : code(c), message(std::move(m)) {}
 
     int code = 0;         // positive errno value (EINVAL, EIO, ...)
     std::string message;  // complete sentence fragment, no trailing newline
