@@ -63,10 +63,15 @@ result<T> run_sync(device_impl &impl, asio::awaitable<result<T>> op)
     return asio::co_spawn(impl.executor(), std::move(op), asio::use_future).get();
 }
 
+// "driver=..." or "...,filename=..." is meant as options even when it does
+// not parse; a filename containing "driver=" must be given as filename=.
 bool looks_like_options(std::string_view spec)
 {
-    auto opts = parse_options(spec);
-    return opts && (opts->count("driver") || opts->count("filename"));
+    for (std::string_view key : {"driver=", "filename="})
+        if (spec.substr(0, key.size()) == key ||
+            spec.find("," + std::string(key)) != std::string_view::npos)
+            return true;
+    return false;
 }
 
 }  // namespace
@@ -75,8 +80,12 @@ result<std::unique_ptr<device>> device::open(std::string_view spec, open_flags f
 {
     if (spec.empty())
         return make_error(EINVAL, "empty device specification");
-    if (looks_like_options(spec))
-        return open(*parse_options(spec), flags);
+    if (looks_like_options(spec)) {
+        auto opts = parse_options(spec);
+        if (!opts)
+            return opts.error();
+        return open(*opts, flags);
+    }
     return open(options{{"filename", std::string(spec)}}, flags);
 }
 

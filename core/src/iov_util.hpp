@@ -14,11 +14,14 @@ namespace granule {
 
 using driver_iov = std::vector<granule_iovec>;
 
+// Saturates at UINT64_MAX, which validation then refuses: lengths that
+// wrap around must never look like a small request.
 inline std::uint64_t iov_total(std::span<const io_buffer> iov)
 {
     std::uint64_t n = 0;
     for (const auto &b : iov)
-        n += b.len;
+        if (__builtin_add_overflow(n, b.len, &n))
+            return UINT64_MAX;
     return n;
 }
 

@@ -75,6 +75,9 @@ std::optional<std::string> normalise_and_check(limits &l)
     if (l.max_transfer && l.max_transfer < l.request_alignment)
         return "max_transfer " + std::to_string(l.max_transfer) +
                " is smaller than request_alignment " + std::to_string(l.request_alignment);
+    if (l.max_transfer && l.max_transfer < l.min_mem_alignment)
+        return "max_transfer " + std::to_string(l.max_transfer) +
+               " is smaller than min_mem_alignment " + std::to_string(l.min_mem_alignment);
     return std::nullopt;
 }
 

@@ -40,7 +40,7 @@ std::string known_options(const granule_driver &d)
 // Checks every key against the driver's declarations and normalises values
 // (sizes to decimal bytes, booleans to on/off) so drivers parse trivially.
 result<options> validate_options(const granule_driver &d, const options &own,
-                                 const std::string &path)
+                                 const std::string &path, bool require_all = true)
 {
     options out;
     const std::string who = std::string(d.name) + ": ";
@@ -80,7 +80,7 @@ result<options> validate_options(const granule_driver &d, const options &own,
     }
     for (std::uint32_t i = 0; i < d.n_options; ++i) {
         const auto &o = d.options[i];
-        if ((o.flags & GRANULE_OPTF_REQUIRED) && !(o.flags & GRANULE_OPTF_PREFIX) &&
+        if (require_all && (o.flags & GRANULE_OPTF_REQUIRED) && !(o.flags & GRANULE_OPTF_PREFIX) &&
             !out.count(o.name))
             return make_error(EINVAL, who + "missing required option '" + path + o.name + "'");
     }
@@ -306,7 +306,8 @@ result<void> node::reopen(const options &changes)
     }
     if (!own.empty()) {
         const auto &d = driver();
-        auto validated = validate_options(d, own, path_);
+        // A reopen names only what changes.
+        auto validated = validate_options(d, own, path_, false);
         if (!validated)
             return validated.error();
         if (!d.reopen)
@@ -317,8 +318,26 @@ result<void> node::reopen(const options &changes)
                           err, sizeof err);
         if (rc < 0)
             return make_error(-rc, std::string(d.name) + ": " + message_or(err, rc));
+        options previous;
+        for (const auto &[k, v] : *validated)
+            if (auto it = own_options_.find(k); it != own_options_.end())
+                previous.emplace(k, it->second);
+        auto refreshed = refresh_own_limits();
+        if (!refreshed) {
+            // Put back what the user had set, so the driver does not enforce
+            // limits the device refused. (A key that was at its default
+            // cannot be put back: the ABI has no "unset".)
+            auto old = abi_options(previous);
+            char ignored[errlen] = "";
+            if (!old.empty())
+                d.reopen(state_, old.data(), static_cast<std::uint32_t>(old.size()), ignored,
+                         sizeof ignored);
+            (void)refresh_own_limits();
+            return refreshed;
+        }
         for (const auto &[k, v] : *validated)
             own_options_[k] = v;
+        return refreshed;
     }
     return refresh_own_limits();
 }

@@ -209,21 +209,24 @@ asio::awaitable<result<std::size_t>> device_impl::pwritev(std::uint64_t offset,
     if (plan.needed())
         request_tracker::mark_serialising(req, align);
     tracking_scope scope(tracker_, req);
-    // Growing writes serialise against everything past the old end, so the
-    // length update and the trim of padding past the new end cannot race.
+    // A write whose padded end passes the end of the device (it grows it, or
+    // its tail block is the partial last one) serialises against everything
+    // from there on, so the length update and the clipping or trimming of
+    // the padding past the end cannot race with another request.
     constexpr auto to_end = std::numeric_limits<std::uint64_t>::max();
     for (;;) {
-        if (end > length() && req.overlap_end != to_end)
+        if (plan.end() > length() && req.overlap_end != to_end)
             request_tracker::mark_serialising_to_end(req, std::min(offset, length()), align);
         bump(counters.serialisation_waits, co_await tracker_.wait(req));
-        // Only a truncate that ran while we waited can make us grow now.
-        if (end <= length() || req.overlap_end == to_end)
+        // Only a truncate that ran while we waited can change the answer.
+        if (plan.end() <= length() || req.overlap_end == to_end)
             break;
     }
     req.started = true;
     if (auto w = check_writable("write", offset, total); !w)  // a truncate may have run
         co_return fail(w.error());
-    const bool grows = end > length();
+    const auto old_length = length();
+    const bool past_end = plan.end() > old_length;
 
     const bool zero_copy = memory_aligned(iov, plan.head, plan.tail, limits_.min_mem_alignment);
     aligned_buffer buf;
@@ -276,11 +279,16 @@ asio::awaitable<result<std::size_t>> device_impl::pwritev(std::uint64_t offset,
 
     if (auto e = co_await raise_event("pwritev", offset, total); !e)
         co_return fail(e.error());
-    auto wrote = co_await submit(GRANULE_OP_WRITE, plan.offset, div);
+    // A fixed-size node cannot take padding past its end: the last request
+    // stops at the end, like a read there comes back short.
+    auto write_bytes = plan.bytes;
+    if (past_end && !growable())
+        write_bytes = old_length - plan.offset;
+    auto wrote = co_await submit(GRANULE_OP_WRITE, plan.offset, iov_slice(div, 0, write_bytes));
     if (!wrote)
         co_return fail(wrote.error());
-    if (grows) {
-        if (auto r = trim_padding_past(end); !r)
+    if (past_end && growable()) {
+        if (auto r = trim_padding_past(std::max(old_length, end)); !r)
             co_return fail(r.error());
     }
     if (auto e = co_await raise_event("pwritev_done", offset, total); !e)
@@ -288,8 +296,8 @@ asio::awaitable<result<std::size_t>> device_impl::pwritev(std::uint64_t offset,
     co_return static_cast<std::size_t>(total);
 }
 
-// A growing unaligned write extended the node to the aligned end; cut it
-// back so the device ends exactly where the caller's data ends.
+// An unaligned write past the end extended the node to the aligned end;
+// cut it back so the device ends exactly where the data ends.
 result<void> device_impl::trim_padding_past(std::uint64_t end)
 {
     auto actual = root_->length();

@@ -37,6 +37,7 @@ private slots:
     void normalise_not_power_of_two();
     void normalise_raises_dependents();
     void normalise_max_transfer_below_alignment();
+    void normalise_max_transfer_below_mem_alignment();
     void abi_round_trip();
 };
 
@@ -187,6 +188,19 @@ void tst_limits::normalise_max_transfer_below_alignment()
     QCOMPARE(QString::fromStdString(*why),
              QString("max_transfer 512 is smaller than request_alignment 4096"));
     l = make(4096, 1, 1, 4096, 0);
+    QVERIFY(!granule::normalise_and_check(l));
+}
+
+// Every request's iovec lengths must be multiples of min_mem_alignment, so a
+// max_transfer below it can never be met: the device would open and then fail
+// every request. It must be refused like one below request_alignment.
+void tst_limits::normalise_max_transfer_below_mem_alignment()
+{
+    auto l = make(512, 4096, 4096, 512, 0);
+    const auto why = granule::normalise_and_check(l);
+    QVERIFY2(why, "max_transfer 512 with min_mem_alignment 4096 accepted");
+    QVERIFY2(QString::fromStdString(*why).contains("max_transfer 512"), why->c_str());
+    l = make(512, 4096, 4096, 8192, 0);
     QVERIFY(!granule::normalise_and_check(l));
 }
 

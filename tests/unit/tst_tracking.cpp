@@ -184,7 +184,7 @@ struct waiter {
 void pump(asio::io_context &ctx)
 {
     ctx.restart();
-    pump(ctx);
+    ctx.poll();
 }
 
 void spawn_wait(asio::io_context &ctx, request_tracker &t, tracked_request &r, waiter &w)

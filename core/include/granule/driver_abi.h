@@ -21,6 +21,11 @@
  * Alignment: the host only submits requests that satisfy the limits the driver
  * reported (offset and length multiples of request_alignment, every iovec base
  * and length a multiple of min_mem_alignment, length <= max_transfer).
+ * End of a node: when its length is not a multiple of request_alignment, a
+ * read may cover the whole last block (it completes short); a write to a
+ * fixed-size node ends exactly at the node's end, so its length may then be
+ * unaligned; a growable node may be written up to the aligned end (the host
+ * truncates the padding away afterwards).
  */
 #ifndef GRANULE_DRIVER_ABI_H
 #define GRANULE_DRIVER_ABI_H

@@ -1,0 +1,378 @@
+// The whole read/write pipeline through real plugins. The memory driver
+// rejects every misaligned request (offset, length, iovec base and length)
+// with EINVAL, so a byte-exact match with the model proves the core padded,
+// bounced and split correctly.
+#include "device_support.hpp"
+
+using namespace granule_test;
+using granule::device;
+
+namespace {
+
+bool have_driver(const char *name)
+{
+    auto r = device::open(std::string("driver=") + name);
+    return r || r.error().message.find("unknown driver '" + std::string(name) + "'") ==
+                    std::string::npos;
+}
+
+QString spec_for(const QString &via, qulonglong align, qulonglong mem, qulonglong size)
+{
+    if (via == "memory")
+        return QString("driver=memory,size=%1,align=%2,mem-align=%3").arg(size).arg(align).arg(mem);
+    // blkdebug forces the request alignment; the child only needs 512 and mem.
+    return QString("driver=blkdebug,align=%1,image.driver=memory,image.size=%2,"
+                   "image.align=512,image.mem-align=%3")
+        .arg(align).arg(size).arg(mem);
+}
+
+}  // namespace
+
+class tst_device : public QObject {
+    Q_OBJECT
+
+private slots:
+    void write_matrix_data();
+    void write_matrix();
+    void zero_copy_stats();
+    void reads_past_eof();
+    void write_in_last_partial_block_data();
+    void write_in_last_partial_block();
+    void write_past_end_enospc();
+    void growable_grows_exactly_data();
+    void growable_grows_exactly();
+    void max_transfer_splits_data();
+    void max_transfer_splits();
+    void write_zeroes_and_discard_data();
+    void write_zeroes_and_discard();
+    void read_only_refuses_writes();
+    void reopen_refreshes_limits_data();
+    void reopen_refreshes_limits();
+};
+
+void tst_device::write_matrix_data()
+{
+    QTest::addColumn<QString>("via");
+    QTest::addColumn<qulonglong>("align");
+    QTest::addColumn<qulonglong>("mem");
+    QTest::addColumn<int>("shape_index");
+    for (auto a : alignments())
+        for (qulonglong m : {1ull, 512ull})
+            for (int s = 0; s < int(all_shapes().size()); ++s)
+                QTest::addRow("memory/a%llu/m%llu/%s", qulonglong(a), m,
+                              shape_name(all_shapes()[s]))
+                    << QString("memory") << qulonglong(a) << m << s;
+    // A filter forcing a coarser alignment than its child needs.
+    for (int s = 0; s < int(all_shapes().size()); ++s)
+        QTest::addRow("blkdebug/a4096/m512/%s", shape_name(all_shapes()[s]))
+            << QString("blkdebug") << qulonglong(4096) << qulonglong(512) << s;
+}
+
+void tst_device::write_matrix()
+{
+    QFETCH(QString, via);
+    QFETCH(qulonglong, align);
+    QFETCH(qulonglong, mem);
+    QFETCH(int, shape_index);
+    if (via == "blkdebug" && !have_driver("blkdebug"))
+        GRANULE_SKIP("driver 'blkdebug' is not built");
+    const shape s = all_shapes()[shape_index];
+    const std::uint64_t edge = std::max<std::uint64_t>(align, mem);
+    const std::uint64_t size = 8 * std::max<std::uint64_t>(edge, 4096);
+    modelled_device d(spec_for(via, align, mem, size).toStdString());
+    QVERIFY2(d.dev, d.error.c_str());
+    QCOMPARE(d.dev->get_limits().request_alignment, std::uint64_t(align));
+    QCOMPARE(d.dev->get_limits().min_mem_alignment, std::uint64_t(mem));
+    auto e = d.fill(1);
+    QVERIFY2(e.empty(), e.c_str());
+
+    std::uint64_t seed = 100;
+    for (auto off : edge_values(edge)) {
+        for (auto len : edge_values(edge, 1)) {
+            const auto where = QString("%1 at offset %2 length %3: ")
+                                   .arg(shape_name(s)).arg(off).arg(len);
+            e = d.write(off, pattern(++seed, len), s);
+            QVERIFY2(e.empty(), qPrintable(where + QString::fromStdString(e)));
+            // The bytes around the write matter most: RMW must keep them.
+            e = d.check_all();
+            QVERIFY2(e.empty(), qPrintable(where + "whole device: " + QString::fromStdString(e)));
+            e = d.check_range(off, len, s);
+            QVERIFY2(e.empty(), qPrintable(where + "read back: " + QString::fromStdString(e)));
+        }
+    }
+    QCOMPARE(d.dev->get_stats().failed_requests, std::uint64_t(0));
+}
+
+// Zero-copy: only the padding goes through Granule's buffers when the
+// caller's memory suits the backend (memory alignment 512 < request 4096).
+void tst_device::zero_copy_stats()
+{
+    modelled_device d("driver=memory,size=64k,align=4096,mem-align=512");
+    QVERIFY2(d.dev, d.error.c_str());
+    QVERIFY(d.fill(1).empty());
+    d.dev->reset_stats();
+    QVERIFY(d.write(512, pattern(2, 1024), shape::single).empty());
+    auto st = d.dev->get_stats();
+    QCOMPARE(st.bytes_bounced, std::uint64_t(4096 - 1024));
+    QCOMPARE(st.rmw_cycles, std::uint64_t(1));  // head and tail share a block
+    QCOMPARE(st.driver_requests, std::uint64_t(2));  // RMW read + write
+    QCOMPARE(st.bytes_written, std::uint64_t(1024));
+
+    // Misaligned memory: the whole padded block is bounced.
+    d.dev->reset_stats();
+    QVERIFY(d.write(512, pattern(3, 1024), shape::single_misaligned).empty());
+    st = d.dev->get_stats();
+    QCOMPARE(st.bytes_bounced, std::uint64_t(4096));
+    QCOMPARE(st.rmw_cycles, std::uint64_t(1));
+
+    // 512-multiple elements at 512-aligned addresses: zero-copy too.
+    d.dev->reset_stats();
+    QVERIFY(d.write(4096 + 512, pattern(4, 3 * 1024), shape::three_uneven).empty());
+    QCOMPARE(d.dev->get_stats().bytes_bounced, std::uint64_t(4096 - 3072));
+
+    // Aligned reads and writes bounce nothing.
+    d.dev->reset_stats();
+    QVERIFY(d.write(8192, pattern(5, 8192), shape::single).empty());
+    auto e = d.check_range(8192, 8192, shape::single);
+    QVERIFY2(e.empty(), e.c_str());
+    QCOMPARE(d.dev->get_stats().bytes_bounced, std::uint64_t(0));
+    QCOMPARE(d.dev->get_stats().rmw_cycles, std::uint64_t(0));
+    e = d.check_all();
+    QVERIFY2(e.empty(), e.c_str());
+}
+
+// Reads past EOF are zero-filled, also with an alignment above 512 and a
+// length that is not a multiple of it (a growable node trimmed to 10000).
+void tst_device::reads_past_eof()
+{
+    modelled_device d("driver=memory,size=0,growable=on,align=4096,mem-align=512");
+    QVERIFY2(d.dev, d.error.c_str());
+    auto e = d.write(0, pattern(7, 10000), shape::single);
+    QVERIFY2(e.empty(), e.c_str());
+    QCOMPARE(d.dev->length(), std::uint64_t(10000));
+    for (auto s : all_shapes()) {
+        for (auto [off, len] : {std::pair<std::uint64_t, std::size_t>{9000, 5000},
+                                {8192, 4096}, {9999, 1}, {9999, 2}, {10000, 1},
+                                {10000, 4096}, {12288, 100}, {1 << 30, 512}, {0, 20000}}) {
+            e = d.check_range(off, len, s);
+            QVERIFY2(e.empty(), qPrintable(QString("%1 at %2+%3: %4")
+                                               .arg(shape_name(s)).arg(off).arg(len)
+                                               .arg(QString::fromStdString(e))));
+        }
+    }
+    QCOMPARE(d.dev->length(), std::uint64_t(10000));  // reads never grow it
+}
+
+// A node whose length is not a multiple of the alignment: a write that ends
+// inside the device must succeed and leave the length alone, for a fixed-size
+// node (the padded block crosses EOF) and a growable one (the padding must not
+// extend it).
+void tst_device::write_in_last_partial_block_data()
+{
+    QTest::addColumn<bool>("growable");
+    QTest::newRow("fixed") << false;
+    QTest::newRow("growable") << true;
+}
+
+void tst_device::write_in_last_partial_block()
+{
+    QFETCH(bool, growable);
+    modelled_device d(growable ? "driver=memory,size=0,growable=on,align=4096"
+                               : "driver=memory,size=10000,align=4096");
+    QVERIFY2(d.dev, d.error.c_str());
+    if (growable)
+        QVERIFY(d.write(0, pattern(1, 10000), shape::single).empty());
+    QCOMPARE(d.dev->length(), std::uint64_t(10000));
+    auto e = d.write(9000, pattern(8, 1000), shape::single);
+    QVERIFY2(e.empty(), e.c_str());
+    e = d.write(9999, pattern(9, 1), shape::single);
+    QVERIFY2(e.empty(), e.c_str());
+    // reopen re-reads the node's length: the driver must agree with the device.
+    auto r = d.dev->reopen({});
+    QVERIFY2(r, r ? "" : r.error().message.c_str());
+    e = d.check_all();
+    QVERIFY2(e.empty(), e.c_str());
+}
+
+void tst_device::write_past_end_enospc()
+{
+    modelled_device d("driver=memory,size=64k,align=512");
+    QVERIFY2(d.dev, d.error.c_str());
+    QVERIFY(d.fill(1).empty());
+    const auto data = pattern(9, 200);
+    auto r = d.dev->pwrite(65536 - 100, data.data(), data.size());
+    QVERIFY(!r);
+    QCOMPARE(r.error().code, ENOSPC);
+    const auto msg = QString::fromStdString(r.error().message);
+    QVERIFY2(msg.contains("offset 65436") && msg.contains("65536"), qPrintable(msg));
+    // Nothing was written, not even the part that fitted.
+    auto e = d.check_all();
+    QVERIFY2(e.empty(), e.c_str());
+    QCOMPARE(d.dev->get_stats().failed_requests, std::uint64_t(1));
+}
+
+void tst_device::growable_grows_exactly_data()
+{
+    QTest::addColumn<qulonglong>("align");
+    for (auto a : alignments())
+        QTest::addRow("a%llu", qulonglong(a)) << qulonglong(a);
+}
+
+void tst_device::growable_grows_exactly()
+{
+    QFETCH(qulonglong, align);
+    modelled_device d(QString("driver=memory,size=0,growable=on,align=%1").arg(align).toStdString());
+    QVERIFY2(d.dev, d.error.c_str());
+    QVERIFY(d.dev->growable());
+    std::uint64_t seed = 20;
+    // Unaligned ends, a gap (reads as zeroes), aligned ends, and a write that
+    // ends inside the last partial block (no growth).
+    for (auto [off, len] : {std::pair<std::uint64_t, std::size_t>{1000, 77},
+                            {align + 3, 1}, {5 * align, align}, {0, 1},
+                            {7 * align + 1, 2 * align + 1}, {9 * align + 1, 1}}) {
+        auto e = d.write(off, pattern(++seed, len), shape::single_misaligned);
+        QVERIFY2(e.empty(), qPrintable(QString("at %1+%2: %3").arg(off).arg(len)
+                                           .arg(QString::fromStdString(e))));
+        e = d.check_all();  // also compares the length
+        QVERIFY2(e.empty(), qPrintable(QString("after %1+%2: %3").arg(off).arg(len)
+                                           .arg(QString::fromStdString(e))));
+    }
+}
+
+void tst_device::max_transfer_splits_data()
+{
+    QTest::addColumn<QString>("spec");
+    QTest::addColumn<qulonglong>("offset");
+    QTest::addColumn<qulonglong>("bytes");
+    QTest::addColumn<qulonglong>("driver_requests");
+    const QString mem = "driver=memory,size=1M,align=512,max-transfer=4096";
+    QTest::newRow("aligned_4_chunks") << mem << qulonglong(0) << qulonglong(16384) << qulonglong(4);
+    // 2 RMW reads + [0, 10240) in 4096 + 4096 + 2048.
+    QTest::newRow("unaligned") << mem << qulonglong(100) << qulonglong(10000) << qulonglong(5);
+    // max-transfer not a multiple of the alignment: chunks of 512.
+    QTest::newRow("odd_max") << "driver=memory,size=1M,align=512,max-transfer=1000"
+                             << qulonglong(0) << qulonglong(2048) << qulonglong(4);
+    QTest::newRow("blkdebug") << "driver=blkdebug,max-transfer=8192,image.driver=memory,"
+                                 "image.size=1M,image.align=512"
+                              << qulonglong(4096) << qulonglong(40000) << qulonglong(1 + 5);
+}
+
+void tst_device::max_transfer_splits()
+{
+    QFETCH(QString, spec);
+    QFETCH(qulonglong, offset);
+    QFETCH(qulonglong, bytes);
+    QFETCH(qulonglong, driver_requests);
+    if (spec.startsWith("driver=blkdebug") && !have_driver("blkdebug"))
+        GRANULE_SKIP("driver 'blkdebug' is not built");
+    modelled_device d(spec.toStdString());
+    QVERIFY2(d.dev, d.error.c_str());
+    QVERIFY(d.fill(1).empty());
+    d.dev->reset_stats();
+    auto e = d.write(offset, pattern(2, bytes), shape::single);
+    QVERIFY2(e.empty(), e.c_str());
+    QCOMPARE(d.dev->get_stats().driver_requests, std::uint64_t(driver_requests));
+    e = d.check_all();
+    QVERIFY2(e.empty(), e.c_str());
+}
+
+void tst_device::write_zeroes_and_discard_data()
+{
+    QTest::addColumn<qulonglong>("align");
+    QTest::addColumn<qulonglong>("offset");
+    QTest::addColumn<qulonglong>("bytes");
+    for (auto a : alignments())
+        for (auto [o, n] : {std::pair<qulonglong, qulonglong>{0, a}, {1, 1}, {a - 1, 2},
+                            {a + 1, 3 * a}, {0, 8 * a}, {3, 7 * a}})
+            QTest::addRow("a%llu/%llu+%llu", qulonglong(a), o, n) << qulonglong(a) << o << n;
+}
+
+void tst_device::write_zeroes_and_discard()
+{
+    QFETCH(qulonglong, align);
+    QFETCH(qulonglong, offset);
+    QFETCH(qulonglong, bytes);
+    const auto size = 8 * std::max<qulonglong>(align, 512);
+    modelled_device d(QString("driver=memory,size=%1,align=%2,mem-align=512").arg(size).arg(align).toStdString());
+    QVERIFY2(d.dev, d.error.c_str());
+    QVERIFY(d.fill(1).empty());
+    auto z = d.dev->pwrite_zeroes(offset, bytes);
+    QVERIFY2(z, z ? "" : z.error().message.c_str());
+    std::fill_n(d.model.begin() + offset, bytes, 0);
+    auto e = d.check_all();
+    QVERIFY2(e.empty(), qPrintable("after write_zeroes: " + QString::fromStdString(e)));
+
+    // Discard is advisory: bytes inside may read as old data or zeroes, bytes
+    // outside must be untouched.
+    QVERIFY(d.fill(2).empty());
+    auto r = d.dev->pdiscard(offset, bytes);
+    QVERIFY2(r, r ? "" : r.error().message.c_str());
+    std::vector<std::uint8_t> all(d.model.size());
+    QVERIFY(d.dev->pread(0, all.data(), all.size()));
+    for (std::uint64_t i = 0; i < all.size(); ++i) {
+        const bool inside = i >= offset && i < offset + bytes;
+        if (all[i] != d.model[i] && !(inside && all[i] == 0))
+            QFAIL(qPrintable(QString("byte %1 changed to %2 (inside %3)").arg(i).arg(all[i]).arg(inside)));
+    }
+}
+
+void tst_device::read_only_refuses_writes()
+{
+    for (auto [spec, flags] : {std::pair<std::string, bool>{"driver=memory,size=64k,align=512", true},
+                               {"driver=memory,size=64k,align=512,read-only=on", false}}) {
+        modelled_device d(spec, granule::open_flags{.read_only = flags});
+        QVERIFY2(d.dev, d.error.c_str());
+        QVERIFY(d.dev->read_only());
+        const auto data = pattern(1, 1000);
+        auto r = d.dev->pwrite(100, data.data(), data.size());
+        QVERIFY(!r);
+        QCOMPARE(r.error().code, EROFS);
+        QVERIFY2(QString::fromStdString(r.error().message).contains("offset 100"),
+                 r.error().message.c_str());
+        QCOMPARE(d.dev->pwrite_zeroes(0, 4096).error().code, EROFS);
+        QCOMPARE(d.dev->pdiscard(0, 4096).error().code, EROFS);
+        QCOMPARE(d.dev->truncate(0).error().code, EROFS);
+        auto e = d.check_all();  // still all zeroes, still readable
+        QVERIFY2(e.empty(), e.c_str());
+    }
+}
+
+void tst_device::reopen_refreshes_limits_data()
+{
+    QTest::addColumn<QString>("spec");
+    QTest::addColumn<QString>("key_prefix");  // where the changed options go
+    QTest::newRow("memory") << "driver=memory,size=64k,align=512" << "";
+    QTest::newRow("blkdebug_child") << "driver=blkdebug,image.driver=memory,image.size=64k,"
+                                       "image.align=512" << "image.";
+}
+
+// Limits are refreshed bottom-up on reopen (as when O_DIRECT is toggled) and
+// the pipeline honours the new ones at once.
+void tst_device::reopen_refreshes_limits()
+{
+    QFETCH(QString, spec);
+    QFETCH(QString, key_prefix);
+    if (spec.startsWith("driver=blkdebug") && !have_driver("blkdebug"))
+        GRANULE_SKIP("driver 'blkdebug' is not built");
+    modelled_device d(spec.toStdString());
+    QVERIFY2(d.dev, d.error.c_str());
+    QVERIFY(d.fill(1).empty());
+    const auto p = key_prefix.toStdString();
+    auto r = d.dev->reopen({{p + "align", "4096"}, {p + "mem-align", "512"},
+                            {p + "max-transfer", "8192"}});
+    QVERIFY2(r, r ? "" : r.error().message.c_str());
+    const auto l = d.dev->get_limits();
+    QCOMPARE(l.request_alignment, std::uint64_t(4096));
+    QCOMPARE(l.min_mem_alignment, std::uint64_t(512));
+    QCOMPARE(l.max_transfer, std::uint64_t(8192));
+    std::uint64_t seed = 10;
+    for (auto s : all_shapes()) {
+        auto e = d.write(4095, pattern(++seed, 20000), s);
+        QVERIFY2(e.empty(), e.c_str());
+        e = d.check_all();
+        QVERIFY2(e.empty(), e.c_str());
+    }
+}
+
+QTEST_GUILESS_MAIN(tst_device)
+#include "tst_device.moc"
