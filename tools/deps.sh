@@ -16,9 +16,9 @@ ensure_packages() {
 }
 
 # Packages every build needs.
-GRANULE_BUILD_PACKAGES=(cmake make g++ pkg-config libboost1.81-all-dev liburing-dev)
+GRANULE_BUILD_PACKAGES=(cmake make g++ pkg-config libboost1.81-all-dev liburing-dev libiscsi-dev)
 # Packages the test suite adds.
-GRANULE_TEST_PACKAGES=(qt6-base-dev)
+GRANULE_TEST_PACKAGES=(qt6-base-dev xfsprogs tgt libiscsi-bin)
 
 # Configures (once) and builds into $1.
 granule_build() {

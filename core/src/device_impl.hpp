@@ -70,6 +70,16 @@ private:
     // Reads one aligned block for read-modify-write into buf, zero-filling past EOF.
     boost::asio::awaitable<result<void>> read_block(std::uint64_t aligned_offset, std::byte *buf);
     result<void> trim_padding_past(std::uint64_t end);
+    // Marks req serialising as a write of [offset, offset + bytes) needs
+    // (unaligned, or reaching past the end) and waits for conflicts.
+    boost::asio::awaitable<void> serialise_write(tracked_request &req, std::uint64_t offset,
+                                                 std::uint64_t bytes);
+    boost::asio::awaitable<result<std::size_t>> write_tracked(std::uint64_t offset,
+                                                              std::span<const io_buffer> iov);
+    boost::asio::awaitable<result<void>> write_zero_buffers(std::uint64_t offset,
+                                                            std::uint64_t bytes);
+    boost::asio::awaitable<result<void>> zeroes_tracked(std::uint64_t offset, std::uint64_t bytes);
+    boost::asio::awaitable<result<void>> discard_tracked(std::uint64_t offset, std::uint64_t bytes);
     // Granularity of padding and splitting: the request alignment, raised to
     // the memory alignment so bounce buffers always satisfy the backend.
     std::uint64_t io_align() const

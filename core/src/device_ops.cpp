@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <limits>
 
 namespace granule {
@@ -31,7 +32,9 @@ asio::awaitable<result<void>> device_impl::flush()
     });
     if (r.value < 0) {
         bump(counters.failed_requests);
-        co_return io_error("flush", 0, 0, r.value, r.message);
+        co_return make_error(static_cast<int>(-r.value),
+                             std::string("flush failed: ") + std::strerror(static_cast<int>(-r.value)) +
+                                 (r.message.empty() ? "" : " (" + r.message + ")"));
     }
     co_return result<void>{};
 }
@@ -39,6 +42,14 @@ asio::awaitable<result<void>> device_impl::flush()
 asio::awaitable<result<void>> device_impl::pdiscard(std::uint64_t offset, std::uint64_t bytes)
 {
     bump(counters.discard_requests);
+    auto r = co_await discard_tracked(offset, bytes);
+    if (!r)
+        bump(counters.failed_requests);
+    co_return r;
+}
+
+asio::awaitable<result<void>> device_impl::discard_tracked(std::uint64_t offset, std::uint64_t bytes)
+{
     if (auto v = validate("discard", offset, bytes); !v)
         co_return v.error();
     if (read_only())
@@ -71,17 +82,18 @@ asio::awaitable<result<void>> device_impl::pdiscard(std::uint64_t offset, std::u
     co_return result<void>{};
 }
 
-// Zeroes by writing zero-filled buffers through the normal write path.
-static asio::awaitable<result<void>> write_zero_buffers(device_impl &dev, std::uint64_t offset,
-                                                        std::uint64_t bytes,
-                                                        std::uint64_t mem_align)
+// Zeroes by writing zero-filled buffers; the caller tracked the range.
+asio::awaitable<result<void>> device_impl::write_zero_buffers(std::uint64_t offset,
+                                                              std::uint64_t bytes)
 {
-    platform::aligned_buffer zeroes(mem_align, std::min(bytes, zero_chunk));
+    if (!bytes)
+        co_return result<void>{};
+    platform::aligned_buffer zeroes(limits_.opt_mem_alignment, std::min(bytes, zero_chunk));
     std::fill_n(zeroes.data(), zeroes.size(), std::byte{0});
     for (std::uint64_t done = 0; done < bytes;) {
         auto len = std::min<std::uint64_t>(zeroes.size(), bytes - done);
         io_buffer b{zeroes.data(), static_cast<std::size_t>(len)};
-        auto r = co_await dev.pwritev(offset + done, {&b, 1});
+        auto r = co_await write_tracked(offset + done, {&b, 1});
         if (!r)
             co_return r.error();
         done += len;
@@ -92,35 +104,42 @@ static asio::awaitable<result<void>> write_zero_buffers(device_impl &dev, std::u
 asio::awaitable<result<void>> device_impl::pwrite_zeroes(std::uint64_t offset, std::uint64_t bytes)
 {
     bump(counters.zero_requests);
+    auto r = co_await zeroes_tracked(offset, bytes);
+    if (!r)
+        bump(counters.failed_requests);
+    co_return r;
+}
+
+// One tracked request covers the whole range, so a later write into the
+// middle waits for the zeroing instead of being zeroed after it landed.
+asio::awaitable<result<void>> device_impl::zeroes_tracked(std::uint64_t offset, std::uint64_t bytes)
+{
     if (auto v = validate("write_zeroes", offset, bytes); !v)
         co_return v.error();
     if (auto w = check_writable("write_zeroes", offset, bytes); !w)
         co_return w.error();
+    tracked_request req(offset, bytes);
+    tracking_scope scope(tracker_, req);
+    co_await serialise_write(req, offset, bytes);
+
     const auto &d = root_->driver();
     const auto a = std::max(limits_.pwrite_zeroes_alignment, io_align());
     const auto end = offset + bytes;
     const auto start = align_up(offset, a);
     const auto stop = align_down(end, a);
-    const auto mem = limits_.opt_mem_alignment;
-    // Growing, unsupported or too small for one aligned block: plain writes.
-    if (!d.write_zeroes || end > length() || start >= stop)
-        co_return co_await write_zero_buffers(*this, offset, bytes, mem);
-    if (start > offset)
-        if (auto r = co_await write_zero_buffers(*this, offset, start - offset, mem); !r)
-            co_return r;
-    if (end > stop)
-        if (auto r = co_await write_zero_buffers(*this, stop, end - stop, mem); !r)
-            co_return r;
-    tracked_request req(start, stop - start);
-    tracking_scope scope(tracker_, req);
-    bump(counters.serialisation_waits, co_await tracker_.wait(req));
-    req.started = true;
+    // Past the end, unsupported or smaller than one aligned block: plain writes.
+    if (!d.write_zeroes || align_up(end, io_align()) > length() || start >= stop)
+        co_return co_await write_zero_buffers(offset, bytes);
+    if (auto r = co_await write_zero_buffers(offset, start - offset); !r)
+        co_return r;
+    if (auto r = co_await write_zero_buffers(stop, end - stop); !r)
+        co_return r;
     auto r = co_await call_driver([&](granule_completion_fn cb, void *opaque) {
         d.write_zeroes(root_->state(), start, stop - start, cb, opaque);
         return 0;
     });
     if (r.value == -ENOTSUP || r.value == -EOPNOTSUPP)
-        co_return co_await write_zero_buffers(*this, start, stop - start, mem);
+        co_return co_await write_zero_buffers(start, stop - start);
     if (r.value < 0)
         co_return io_error("write_zeroes", start, stop - start, r.value, r.message);
     co_return result<void>{};

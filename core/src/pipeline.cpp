@@ -187,28 +187,13 @@ asio::awaitable<result<std::size_t>> device_impl::preadv(std::uint64_t offset,
     co_return static_cast<std::size_t>(total);
 }
 
-asio::awaitable<result<std::size_t>> device_impl::pwritev(std::uint64_t offset,
-                                                          std::span<const io_buffer> iov)
+asio::awaitable<void> device_impl::serialise_write(tracked_request &req, std::uint64_t offset,
+                                                   std::uint64_t bytes)
 {
-    const auto total = iov_total(iov);
-    bump(counters.write_requests);
-    auto fail = [&](error e) {
-        bump(counters.failed_requests);
-        return e;
-    };
-    if (auto v = validate("write", offset, total); !v)
-        co_return fail(v.error());
-    if (auto w = check_writable("write", offset, total); !w)
-        co_return fail(w.error());
-    bump(counters.bytes_written, total);
-
     const auto align = io_align();
-    const auto end = offset + total;
-    const auto plan = make_pad_plan(offset, total, align);
-    tracked_request req(offset, total);
+    const auto plan = make_pad_plan(offset, bytes, align);
     if (plan.needed())
         request_tracker::mark_serialising(req, align);
-    tracking_scope scope(tracker_, req);
     // A write whose padded end passes the end of the device (it grows it, or
     // its tail block is the partial last one) serialises against everything
     // from there on, so the length update and the clipping or trimming of
@@ -223,8 +208,42 @@ asio::awaitable<result<std::size_t>> device_impl::pwritev(std::uint64_t offset,
             break;
     }
     req.started = true;
+}
+
+asio::awaitable<result<std::size_t>> device_impl::pwritev(std::uint64_t offset,
+                                                          std::span<const io_buffer> iov)
+{
+    const auto total = iov_total(iov);
+    bump(counters.write_requests);
+    if (auto v = validate("write", offset, total); !v) {
+        bump(counters.failed_requests);
+        co_return v.error();
+    }
+    if (auto w = check_writable("write", offset, total); !w) {
+        bump(counters.failed_requests);
+        co_return w.error();
+    }
+    bump(counters.bytes_written, total);
+    tracked_request req(offset, total);
+    tracking_scope scope(tracker_, req);
+    co_await serialise_write(req, offset, total);
+    auto r = co_await write_tracked(offset, iov);
+    if (!r)
+        bump(counters.failed_requests);
+    co_return r;
+}
+
+// The body of a write whose range the caller has already tracked and
+// serialised (see serialise_write): RMW, one padded write, end-of-node fixup.
+asio::awaitable<result<std::size_t>> device_impl::write_tracked(std::uint64_t offset,
+                                                                std::span<const io_buffer> iov)
+{
+    const auto total = iov_total(iov);
+    const auto align = io_align();
+    const auto end = offset + total;
+    const auto plan = make_pad_plan(offset, total, align);
     if (auto w = check_writable("write", offset, total); !w)  // a truncate may have run
-        co_return fail(w.error());
+        co_return w.error();
     const auto old_length = length();
     const bool past_end = plan.end() > old_length;
 
@@ -247,21 +266,21 @@ asio::awaitable<result<std::size_t>> device_impl::pwritev(std::uint64_t offset,
 
     if (plan.head) {
         if (auto e = co_await raise_event("pwritev_rmw_head", offset, total); !e)
-            co_return fail(e.error());
+            co_return e.error();
         if (auto r = co_await read_block(plan.offset, head_block); !r)
-            co_return fail(r.error());
+            co_return r.error();
         bump(counters.rmw_cycles);
         if (auto e = co_await raise_event("pwritev_rmw_after_head", offset, total); !e)
-            co_return fail(e.error());
+            co_return e.error();
     }
     if (plan.tail && !plan.same_block) {
         if (auto e = co_await raise_event("pwritev_rmw_tail", offset, total); !e)
-            co_return fail(e.error());
+            co_return e.error();
         if (auto r = co_await read_block(plan.end() - align, tail_block); !r)
-            co_return fail(r.error());
+            co_return r.error();
         bump(counters.rmw_cycles);
         if (auto e = co_await raise_event("pwritev_rmw_after_tail", offset, total); !e)
-            co_return fail(e.error());
+            co_return e.error();
     }
 
     driver_iov div;
@@ -278,7 +297,7 @@ asio::awaitable<result<std::size_t>> device_impl::pwritev(std::uint64_t offset,
     }
 
     if (auto e = co_await raise_event("pwritev", offset, total); !e)
-        co_return fail(e.error());
+        co_return e.error();
     // A fixed-size node cannot take padding past its end: the last request
     // stops at the end, like a read there comes back short.
     auto write_bytes = plan.bytes;
@@ -286,13 +305,13 @@ asio::awaitable<result<std::size_t>> device_impl::pwritev(std::uint64_t offset,
         write_bytes = old_length - plan.offset;
     auto wrote = co_await submit(GRANULE_OP_WRITE, plan.offset, iov_slice(div, 0, write_bytes));
     if (!wrote)
-        co_return fail(wrote.error());
+        co_return wrote.error();
     if (past_end && growable()) {
         if (auto r = trim_padding_past(std::max(old_length, end)); !r)
-            co_return fail(r.error());
+            co_return r.error();
     }
     if (auto e = co_await raise_event("pwritev_done", offset, total); !e)
-        co_return fail(e.error());
+        co_return e.error();
     co_return static_cast<std::size_t>(total);
 }
 

@@ -286,7 +286,10 @@ private:
                    " offset " + std::to_string(req.offset) + " length " +
                    std::to_string(req.length) + ": ";
         };
-        if (req.offset % align_ || req.length % align_)
+        // The ABI lets a request end exactly at the end of a node whose length
+        // is not a multiple of the alignment (the last block is partial).
+        bool at_end = static_cast<int64_t>(req.offset + req.length) == image_->length();
+        if (req.offset % align_ || (req.length % align_ && !at_end))
             return at() + "not a multiple of align " + std::to_string(align_);
         if (max_transfer_ && req.length > max_transfer_)
             return at() + "exceeds max-transfer " + std::to_string(max_transfer_);

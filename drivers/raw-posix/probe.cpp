@@ -1,168 +1,160 @@
+// Puts the probing methods in order and chooses: for each value the first
+// method that knows it, in the order statx, ioctl/sysfs, dioinfo, trial,
+// fallback. The cheap kernel answers are always asked; trial I/O only for
+// what they left open (or for everything, for granule-img probe).
 #include "probe.hpp"
+#include "probe_methods.hpp"
 
 #include <granule/platform/aligned_buffer.hpp>
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
+#include <algorithm>
+#include <initializer_list>
 #include <optional>
-#include <string>
 
-#include <fcntl.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/sysmacros.h>
-#include <unistd.h>
 
 namespace raw_posix {
 namespace {
 
-// glibc 2.36's struct statx predates the direct I/O fields, so read the
-// kernel's layout ourselves (linux/stat.h, 6.1+).
-constexpr unsigned statx_dioalign = 0x2000;
-constexpr std::size_t statx_struct_size = 256;
-constexpr std::size_t stx_mask_at = 0x00;
-constexpr std::size_t stx_dio_mem_align_at = 0x98;
-constexpr std::size_t stx_dio_offset_align_at = 0x9c;
+using std::uint64_t;
 
-// Trial sizes; beyond a page nothing real needs more and statx covers the rest.
-constexpr std::uint64_t candidates[] = {1, 512, 1024, 2048, 4096};
-constexpr std::uint64_t largest_candidate = 4096;
+const char *const fallback_source = "fallback (undetectable)";
 
-struct statx_dio {
-    std::uint32_t memory = 0;  // 0 = unknown
-    std::uint32_t offset = 0;
+// Alignments are powers of two; should a source ever say otherwise, round up
+// (larger is always safe) and say so.
+probed pow2(probed p)
+{
+    if (p.value && !granule::platform::is_power_of_two(p.value)) {
+        uint64_t v = 1;
+        while (v < p.value)
+            v *= 2;
+        p.source += " (" + std::to_string(p.value) + " rounded up)";
+        p.value = v;
+    }
+    return p;
+}
+
+struct candidate {
+    uint64_t value;
+    const char *source;
 };
 
-statx_dio query_statx(int fd)
+// The first candidate that knows.
+std::optional<probed> first(std::initializer_list<candidate> list)
 {
-    alignas(8) unsigned char buf[statx_struct_size] = {};
-    if (syscall(SYS_statx, fd, "", AT_EMPTY_PATH, statx_dioalign, buf) != 0)
-        return {};
-    std::uint32_t mask = 0;
-    std::memcpy(&mask, buf + stx_mask_at, sizeof mask);
-    statx_dio d;
-    // Absent on old kernels and on filesystems without an answer (tmpfs).
-    if (!(mask & statx_dioalign))
-        return d;
-    std::memcpy(&d.memory, buf + stx_dio_mem_align_at, sizeof d.memory);
-    std::memcpy(&d.offset, buf + stx_dio_offset_align_at, sizeof d.offset);
-    return d;
-}
-
-std::optional<std::uint64_t> read_number(const std::string &path)
-{
-    std::ifstream in(path);
-    std::uint64_t v = 0;
-    if (in >> v)
-        return v;
+    for (const auto &c : list)
+        if (c.value)
+            return pow2({c.value, c.source});
     return std::nullopt;
 }
 
-// The DMA mask of the queue, not the logical block size: on a 4096-sector
-// device memory often only needs 512, which is what makes zero-copy possible.
-std::optional<std::uint64_t> sysfs_dma_alignment(int fd)
+// The reasons are in the report's method notes; the source stays short.
+probed fallback(uint64_t at_least = 0)
 {
-    struct stat st {};
-    if (fstat(fd, &st) != 0)
-        return std::nullopt;
-    std::string dev = "/sys/dev/block/" + std::to_string(major(st.st_rdev)) + ":" +
-                      std::to_string(minor(st.st_rdev));
-    // A partition has no queue/ of its own: it is in the parent disk's directory.
-    for (const char *rel : {"/queue/dma_alignment", "/../queue/dma_alignment"})
-        if (auto v = read_number(dev + rel))
-            return *v + 1;
-    return std::nullopt;
-}
-
-bool read_exactly(int fd, void *buf, std::size_t len, off_t offset)
-{
-    ssize_t n;
-    do
-        n = pread(fd, buf, len, offset);
-    while (n < 0 && errno == EINTR);
-    return n == static_cast<ssize_t>(len);
-}
-
-// An offset (multiple of len) with len bytes of written data behind it. Trial
-// reads over holes, unwritten extents or EOF succeed at any alignment, because
-// the kernel returns zeroes before it checks, so only written data tells the truth.
-std::optional<off_t> find_written(int fd, bool block_device, std::uint64_t len)
-{
-    if (block_device)  // the block layer checks alignment before touching media
-        return 0;
-    off_t data = lseek(fd, 0, SEEK_DATA);
-    for (int tries = 0; data >= 0 && tries < 64; ++tries) {
-        off_t hole = lseek(fd, data, SEEK_HOLE);
-        if (hole < 0)
-            return std::nullopt;
-        off_t start = static_cast<off_t>((data + len - 1) / len * len);
-        if (start + static_cast<off_t>(len) <= hole)
-            return start;
-        data = lseek(fd, hole, SEEK_DATA);
-    }
-    return std::nullopt;
-}
-
-void trial(int fd, bool block_device, dio_alignment &a)
-{
-    std::uint64_t window = std::max(largest_candidate, a.request.value);
-    auto where = find_written(fd, block_device, window);
-    if (!where)
-        return;
-    // Twice the largest candidate: buf + m is then aligned to exactly m.
-    granule::platform::aligned_buffer buf(2 * largest_candidate, largest_candidate + window);
-    if (!a.request.value) {
-        for (auto c : candidates)
-            if (read_exactly(fd, buf.data(), c, *where)) {
-                a.request = {c, "trial"};
-                break;
-            }
-    }
-    if (!a.memory.value && a.request.value) {
-        for (auto m : candidates)
-            if (read_exactly(fd, buf.data() + m % (2 * largest_candidate), a.request.value,
-                             *where)) {
-                a.memory = {m, "trial"};
-                break;
-            }
-    }
+    return {std::max(fallback_alignment(), at_least), fallback_source};
 }
 
 }  // namespace
 
-dio_alignment probe_dio_alignment(int fd, bool block_device)
+std::uint64_t fallback_alignment()
 {
-    dio_alignment a;
-    a.request = {0, ""};
-    a.memory = {0, ""};
-    auto sx = query_statx(fd);
-    if (sx.offset)
-        a.request = {sx.offset, "statx"};
-    if (sx.memory)
-        a.memory = {sx.memory, "statx"};
-    if (block_device) {
-        int sector = 0;
-        if (!a.request.value && ioctl(fd, BLKSSZGET, &sector) == 0 && sector > 0)
-            a.request = {static_cast<std::uint64_t>(sector), "ioctl"};
-        if (!a.memory.value)
-            if (auto m = sysfs_dma_alignment(fd))
-                a.memory = {*m, "sysfs"};
+    return std::max<uint64_t>(4096, granule::platform::page_size());
+}
+
+const method_answer *probe_report::find(const std::string &method) const
+{
+    for (const auto &m : methods)
+        if (m.method == method)
+            return &m;
+    return nullptr;
+}
+
+probe_report probe_dio(int fd, const probe_options &opts)
+{
+    using namespace detail;
+    probe_report r;
+    struct stat st {};
+    bool bdev = fstat(fd, &st) == 0 && S_ISBLK(st.st_mode);
+    r.block = probe_block_limits(fd);
+    if (bdev) {
+        uint64_t size = 0;
+        if (ioctl(fd, BLKGETSIZE64, &size) == 0)
+            r.size = size;
+        r.file_type = "block device";
+    } else {
+        r.size = static_cast<uint64_t>(std::max<off_t>(st.st_size, 0));
+        r.file_type = "regular file on " + filesystem_name(fd);
     }
-    if (!a.request.value || !a.memory.value) {
-        try {
-            trial(fd, block_device, a);
-        } catch (const std::bad_alloc &) {
-            // fall through to the conservative values
-        }
+
+    method_answer sx = ask_statx(fd);
+    method_answer io = ask_ioctl(r.block);
+    method_answer sy = ask_sysfs(r.block);
+    method_answer di = ask_dioinfo(fd, bdev);
+
+    auto write_known = first({{sx.offset, "statx"}, {io.offset, "ioctl"}, {di.offset, "dioinfo"}});
+    auto read_known = first({{sx.read_alignment(), "statx"}, {io.offset, "ioctl"},
+                             {di.offset, "dioinfo"}});
+    auto mem_known = first({{sx.memory, "statx"}, {sy.memory, "sysfs"}});
+
+    // Trials for what the kernel did not say, and to verify dioinfo's d_mem.
+    bool verify_dmem = !mem_known && di.memory;
+    bool want_read = opts.every_method || !read_known || !mem_known;
+    // A read-only block device accepts a read-write open, then fails writes.
+    const bool writable = opts.writable && !r.block.read_only;
+    bool want_write = writable && (opts.every_method || !write_known);
+    method_answer tr{"trial-read", false, 0, 0, 0, 0, "not needed: the kernel answered"};
+    method_answer tw{"trial-write", false, 0, 0, 0, 0,
+                     writable            ? "not needed: the kernel answered"
+                     : opts.writable     ? "not possible: read-only device (BLKROGET)"
+                                         : "not possible: open read-only"};
+    if (want_read || want_write) {
+        r.written = find_written(fd, bdev, r.size);
+        if (want_read)
+            tr = trial_read(fd, r.written);
+        if (want_write)
+            tw = trial_write(fd, r.written);
     }
-    if (!a.request.value)
-        a.request = {largest_candidate, "fallback"};
-    if (!a.memory.value)
-        a.memory = {granule::platform::page_size(), "fallback"};
-    return a;
+    r.methods = {sx, io, sy, di, tr, tw};
+
+    // Reads.
+    if (read_known)
+        r.chosen.read_request = *read_known;
+    else if (tr.read_offset)
+        r.chosen.read_request = {tr.read_offset, "trial"};
+    else if (tw.offset)  // writes never need less than reads
+        r.chosen.read_request = {tw.offset, "trial (writes)"};
+    else
+        r.chosen.read_request = fallback(tr.at_least);
+
+    // Writes (and so reads and writes of a read-write node).
+    if (!writable && !write_known)
+        r.chosen.request = r.chosen.read_request;
+    else if (write_known)
+        r.chosen.request = *write_known;
+    else if (tw.offset)
+        r.chosen.request = {tw.offset, "trial"};
+    else  // a read trial says nothing about writes (XFS: reads 512, COW writes 4096)
+        r.chosen.request =
+            fallback(std::max({tw.at_least, tr.read_offset, tr.at_least}));
+    // A read-write node issues both.
+    if (r.chosen.read_request.value > r.chosen.request.value)
+        r.chosen.request = r.chosen.read_request;
+
+    // Memory: one rule for reads and writes (the queue's DMA alignment).
+    uint64_t trial_mem = std::max(tr.memory, tw.memory);
+    if (mem_known)
+        r.chosen.memory = *mem_known;
+    else if (trial_mem && verify_dmem)
+        r.chosen.memory = {trial_mem, "trial (dioinfo said " + std::to_string(di.memory) + ")"};
+    else if (trial_mem)
+        r.chosen.memory = {trial_mem, "trial"};
+    else if (di.memory)
+        r.chosen.memory = pow2({di.memory, "dioinfo (unverified: no written data)"});
+    else
+        r.chosen.memory = fallback();
+    return r;
 }
 
 }  // namespace raw_posix

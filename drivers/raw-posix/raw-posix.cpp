@@ -126,10 +126,24 @@ public:
 
     void refresh_limits(granule_limits &l)
     {
-        l.request_alignment = std::max(l.request_alignment, align_.request.value);
+        l.request_alignment = std::max(l.request_alignment, request().value);
         l.min_mem_alignment = std::max(l.min_mem_alignment, align_.memory.value);
         l.opt_mem_alignment = std::max({l.opt_mem_alignment, l.min_mem_alignment,
                                         uint64_t{granule::platform::page_size()}});
+        if (!block_.block_device)
+            return;
+        // BLKZEROOUT and BLKDISCARD refuse ranges that are not whole logical
+        // blocks, also without O_DIRECT.
+        l.pwrite_zeroes_alignment = std::max(l.pwrite_zeroes_alignment, block_.logical_block.value);
+        if (block_.max_discard.value)
+            l.pdiscard_alignment = std::max({l.pdiscard_alignment, block_.logical_block.value,
+                                             block_.discard_granularity.value});
+        if (block_.opt_io.value && !l.opt_transfer)
+            l.opt_transfer = block_.opt_io.value;
+        // The queue's max_sectors_kb: larger O_DIRECT requests are split anyway.
+        if (direct_ && block_.max_transfer.value)
+            l.max_transfer = l.max_transfer ? std::min(l.max_transfer, block_.max_transfer.value)
+                                            : block_.max_transfer.value;
     }
 
     void submit(const granule_request &req, completion &done)
@@ -250,13 +264,10 @@ public:
 
     std::string info()
     {
-        auto line = [](const char *key, const raw_posix::probed &p) {
-            return std::string(key) + ": " + std::to_string(p.value) + " (" + p.source + ")\n";
-        };
         return "filename: " + filename_ + "\ncache.direct: " + (direct_ ? "on" : "off") +
                "\naio: " + aio_choice_ +
                (uring_ ? "" : ", " + std::to_string(pool_->size()) + " threads") + "\n" +
-               line("request_alignment", align_.request) + line("min_mem_alignment", align_.memory);
+               limits_info();
     }
 
 private:
@@ -284,11 +295,58 @@ private:
         block_device_ = S_ISBLK(st.st_mode);
     }
 
-    // Page-cache I/O takes any alignment; only O_DIRECT needs probing.
+    // Page-cache I/O takes any alignment; only O_DIRECT needs probing. Block
+    // device geometry matters in both modes (BLKZEROOUT/BLKDISCARD granularity).
+    // Trial writes (only when the kernel cannot tell) rewrite identical bytes.
     void probe()
     {
-        align_ = direct_ ? raw_posix::probe_dio_alignment(fd_.get(), block_device_)
-                         : dio_alignment{{1, "buffered"}, {1, "buffered"}};
+        block_ = raw_posix::probe_block_limits(fd_.get());
+        if (!direct_) {
+            align_ = {{1, "buffered"}, {1, "buffered"}, {1, "buffered"}};
+            return;
+        }
+        raw_posix::probe_options o;
+        o.writable = !read_only_;
+        align_ = raw_posix::probe_dio(fd_.get(), o).chosen;
+    }
+
+    // A read-only node only reads: XFS, for one, lets reads of a reflinked
+    // file use 512 where writes need 4096.
+    const raw_posix::probed &request() const
+    {
+        return read_only_ ? align_.read_request : align_.request;
+    }
+
+    // "limit: value (source)" for every limit this driver sets (granule-img info).
+    std::string limits_info() const
+    {
+        auto line = [](const char *key, uint64_t value, const std::string &source) {
+            return std::string(key) + ": " + std::to_string(value) + " (" + source + ")\n";
+        };
+        uint64_t page = granule::platform::page_size();
+        std::string s = line("request_alignment", request().value, request().source) +
+                        line("min_mem_alignment", align_.memory.value, align_.memory.source);
+        if (page > align_.memory.value)
+            s += line("opt_mem_alignment", page, "page size");
+        if (!read_only_ && align_.read_request.value != align_.request.value)
+            s += line("read_alignment", align_.read_request.value, align_.read_request.source);
+        if (!block_.block_device)
+            return s;
+        const auto &b = block_;
+        s += line("pwrite_zeroes_alignment", b.logical_block.value, b.logical_block.source);
+        if (b.max_discard.value) {
+            const auto &g = b.discard_granularity.value > b.logical_block.value
+                                ? b.discard_granularity
+                                : b.logical_block;
+            s += line("pdiscard_alignment", g.value, g.source);
+        }
+        if (direct_ && b.max_transfer.value)
+            s += line("max_transfer", b.max_transfer.value, b.max_transfer.source);
+        if (b.opt_io.value)
+            s += line("opt_transfer", b.opt_io.value, b.opt_io.source);
+        if (b.physical_block.value)
+            s += line("physical_block_size", b.physical_block.value, b.physical_block.source);
+        return s;
     }
 
     int range_ioctl(unsigned long request, uint64_t off, uint64_t len)
@@ -385,6 +443,7 @@ private:
     bool read_only_;
     bool block_device_ = false;
     dio_alignment align_;
+    raw_posix::block_limits block_;
     unique_fd fd_;
     std::string aio_option_;
     std::string aio_choice_;

@@ -1,0 +1,67 @@
+// granule-img: image and device utilities over granule::device.
+//
+//   granule-img info [--image-opts] [-r] SPEC     driver tree, length, limits + sources
+//   granule-img probe [-r] [--no-write] [--write-test] FILE|DEVICE
+//                                                 every O_DIRECT probe vs trial truth
+//
+//   granule-img bench [options] [--image-opts] SPEC  load generator (like qemu-img bench)
+//
+// Adding a subcommand: write NAME.cpp with `int NAME_command(int argc, char
+// **argv)` (argv[0] is "NAME"; return the exit status) and declare it in
+// subcommands.hpp; the CMake glob picks the file up. Then add ONE line to
+// `subcommands` below.
+#include "subcommands.hpp"
+
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+
+namespace {
+
+struct subcommand {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *args;
+    const char *help;
+};
+
+constexpr subcommand subcommands[] = {
+    {"info", info_command, "[--image-opts] [-r] SPEC",
+     "driver tree, length and every limit with its source"},
+    {"probe", probe_command, "[-r] [--no-write] [--write-test] FILE|DEVICE",
+     "every O_DIRECT probing method next to the trial-verified truth"},
+    {"bench", bench_command, "[-c N] [-d DEPTH] [-s SIZE] [-w] [-r] [-m MISALIGN] SPEC",
+     "load generator like qemu-img bench: ops/s, MB/s, latency, device counters"},
+};
+
+void usage(std::FILE *out)
+{
+    std::fputs("usage: granule-img COMMAND [ARGS]\n\ncommands:\n", out);
+    for (const auto &c : subcommands)
+        std::fprintf(out, "  %-6s %s\n         %s\n", c.name, c.args, c.help);
+    std::fputs("\n'granule-img COMMAND --help' describes one command.\n"
+               "Exit status: 0 success, 1 failure (probe: a chosen value below the truth),\n"
+               "2 usage error, 3 (probe) a chosen value above the truth.\n",
+               out);
+}
+
+}  // namespace
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    std::string_view cmd = argv[1];
+    if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+        usage(stdout);
+        return 0;
+    }
+    for (const auto &c : subcommands)
+        if (cmd == c.name)
+            return c.run(argc - 1, argv + 1);
+    std::fprintf(stderr, "granule-img: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
