@@ -356,8 +356,14 @@ void node::describe(std::string &out, int depth, const std::string &label) const
 {
     std::string indent(static_cast<std::size_t>(depth) * 2, ' ');
     out += indent + label + driver().name;
-    if (!own_options_.empty())
-        out += " (" + format_options(own_options_) + ")";
+    if (!own_options_.empty()) {
+        options shown;
+        for (const auto &[k, v] : own_options_) {
+            const auto *desc = find_desc(driver(), k);
+            shown[k] = desc && (desc->flags & GRANULE_OPTF_SECRET) ? "***" : redact_secrets(v);
+        }
+        out += " (" + format_options(shown) + ")";
+    }
     out += "\n";
     if (driver().info) {
         char buf[2048] = "";

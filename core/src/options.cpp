@@ -123,6 +123,24 @@ result<std::uint64_t> parse_size(std::string_view text, std::string_view what)
     return static_cast<std::uint64_t>(value);
 }
 
+std::string redact_secrets(std::string_view text)
+{
+    std::string out(text);
+    for (std::size_t scheme = out.find("://"); scheme != std::string::npos;
+         scheme = out.find("://", scheme + 3)) {
+        auto start = scheme + 3;
+        auto at = out.find('@', start);
+        auto slash = out.find('/', start);
+        if (at == std::string::npos || (slash != std::string::npos && slash < at))
+            continue;
+        auto pct = out.find('%', start);
+        if (pct == std::string::npos || pct > at)
+            continue;
+        out.replace(pct + 1, at - pct - 1, "***");
+    }
+    return out;
+}
+
 result<bool> parse_bool(std::string_view text, std::string_view what)
 {
     if (text == "on" || text == "true" || text == "yes" || text == "1")

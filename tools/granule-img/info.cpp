@@ -123,7 +123,7 @@ std::string source_of(const std::vector<reported> &rep, const std::vector<std::s
         if (!said)
             who += (who.empty() ? "" : " or ") + o;
     }
-    return (who.empty() ? std::string("a driver") : who) + ", which names no source";
+    return (who.empty() ? std::string("a driver") : who) + ": set by the driver's options";
 }
 
 }  // namespace

@@ -160,7 +160,7 @@ bool cmd_open(const invocation &inv)
     if (dotted || image_opts) {
         auto parsed = granule::parse_options(spec);
         if (!parsed) {
-            return inv.fail("open: can't open device " + spec + ": " + error_text(parsed.error()));
+            return inv.fail("open: can't open device " + granule::redact_secrets(spec) + ": " + error_text(parsed.error()));
         }
         opts = std::move(*parsed);
     }
@@ -175,7 +175,7 @@ bool cmd_open(const invocation &inv)
     }
     auto r = inv.sh.open(opts, args->has('r'));
     if (!r) {
-        return inv.fail("open: can't open device " + spec + ": " + error_text(r.error()));
+        return inv.fail("open: can't open device " + granule::redact_secrets(spec) + ": " + error_text(r.error()));
     }
     return true;
 }

@@ -135,7 +135,7 @@ int main(int argc, char **argv)
     granule_io::shell sh(a.timing);
     if (a.spec) {
         if (auto r = open_spec(sh, a); !r) {
-            std::fprintf(stderr, "granule-io: can't open device %s: %s\n", a.spec->c_str(),
+            std::fprintf(stderr, "granule-io: can't open device %s: %s\n", granule::redact_secrets(*a.spec).c_str(),
                          granule_io::error_text(r.error()).c_str());
             return 2;
         }

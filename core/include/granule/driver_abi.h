@@ -106,6 +106,7 @@ enum granule_option_type {
 };
 #define GRANULE_OPTF_REQUIRED 1u
 #define GRANULE_OPTF_PREFIX 2u  /* name is a prefix: "inject-error." matches "inject-error.0.event" */
+#define GRANULE_OPTF_SECRET 4u  /* the host never prints the value (shown as "***") */
 struct granule_option_desc {
     const char *name;
     uint32_t type;   /* enum granule_option_type */

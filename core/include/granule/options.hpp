@@ -28,4 +28,8 @@ options sub_options(const options &opts, std::string_view child);
 result<std::uint64_t> parse_size(std::string_view text, std::string_view what);
 result<bool> parse_bool(std::string_view text, std::string_view what);
 
+// text with the password of any "scheme://user%password@host" URL replaced by
+// "***", for messages and listings (iscsi:// URLs may carry one).
+std::string redact_secrets(std::string_view text);
+
 }  // namespace granule

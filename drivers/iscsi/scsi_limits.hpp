@@ -1,0 +1,67 @@
+// What a LUN says about itself, read once at open: READ CAPACITY(16), the
+// Supported VPD Pages page (0x00), Block Limits (0xB0) and Logical Block
+// Provisioning (0xB2); and how that becomes Granule limits. Which SCSI field
+// feeds which limit is tabled in docs/drivers/iscsi.md.
+#pragma once
+
+#include "session.hpp"
+
+#include <granule/driver_abi.h>
+
+#include <cstdint>
+#include <string>
+
+namespace granule_iscsi {
+
+struct lun_geometry {
+    // READ CAPACITY(16)
+    std::uint32_t block_size = 0;  // LOGICAL BLOCK LENGTH IN BYTES
+    std::uint64_t blocks = 0;      // RETURNED LOGICAL BLOCK ADDRESS + 1
+    unsigned lbppbe = 0;           // LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT
+    unsigned lowest_aligned = 0;   // LOWEST ALIGNED LOGICAL BLOCK ADDRESS
+    bool lbpme = false;
+    bool lbprz = false;
+
+    // VPD pages served (0x00); false when the target does not answer it.
+    bool have_vpd_list = false;
+    bool have_b0 = false;
+    bool have_b2 = false;
+
+    // Block Limits (0xB0), in logical blocks; 0 = not reported.
+    std::uint32_t max_xfer_len = 0;
+    std::uint32_t opt_xfer_len = 0;
+    std::uint16_t opt_gran = 0;
+    std::uint32_t max_unmap = 0;      // MAXIMUM UNMAP LBA COUNT, 0xFFFFFFFF = no limit
+    std::uint32_t opt_unmap_gran = 0;
+    bool ugavalid = false;
+    std::uint32_t unmap_gran_align = 0;
+    std::uint64_t max_ws_len = 0;     // MAXIMUM WRITE SAME LENGTH
+
+    // Logical Block Provisioning (0xB2)
+    bool lbpu = false;   // UNMAP supported
+    bool lbpws = false;  // WRITE SAME(16) with the UNMAP bit supported
+
+    std::uint64_t length() const noexcept { return blocks * block_size; }
+    std::uint64_t physical_block() const noexcept { return std::uint64_t{block_size} << lbppbe; }
+    // Whether discard / write_zeroes use UNMAP / WRITE SAME(16) at all.
+    bool use_unmap() const noexcept { return lbpme && have_b2 && lbpu && max_unmap != 0; }
+    bool use_write_same() const noexcept { return lbpme && have_b2 && lbpws; }
+};
+
+// Blocking, at open and reconnect. Throws driver_error naming the LUN and the
+// command, with the decoded sense for CHECK CONDITION.
+lun_geometry read_capacity(session &s);          // READ CAPACITY(16) only
+lun_geometry probe_lun(session &s);              // everything above
+
+// Largest byte count one READ/WRITE(16) can move: libiscsi's data length is
+// 32 bits, so this also bounds "no limit reported".
+std::uint64_t transfer_cap(std::uint32_t block_size) noexcept;
+
+// The limits this LUN needs; raises/sets fields of l (refresh_limits).
+void apply_limits(const lun_geometry &g, granule_limits &l);
+
+// "key: value" lines for info(): each limit with the SCSI field it came
+// from, and what is assumed where a page is missing.
+std::string describe_geometry(const lun_geometry &g);
+
+}  // namespace granule_iscsi

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Discard and write-zeroes on the thin-provisioned LUN 1 (LBPME, LBPU, LBPWS,
+# LBPRZ all 1): discard really reaches the target (UNMAP punches holes: the
+# backing file's allocation shrinks, the range reads as zeroes), and unaligned
+# write -z zeroes exactly its bytes (WRITE SAME(16) in the aligned middle, the
+# core's zero buffers at the edges). On LUN 2 (no provisioning) discard is a
+# no-op and write -z still zeroes (the core falls back to writing zeroes).
+. "$(dirname "$0")/fixture.sh"
+iscsi_start_target
+
+M=1048576
+allocated() { sync; stat -c %b "$1"; }
+
+note "LUN 1: discard unmaps"
+backing=$WORK/lun1.img
+"$GRANULE_IO" --no-timing -c "write -q -P 0x44 0 $((8 * M))" -c flush "$(lun_url 1)" >/dev/null ||
+    fail "writing LUN 1 failed"
+before=$(allocated "$backing")
+out=$("$GRANULE_IO" --no-timing -c "discard 4096 $((4 * M))" -c "read -q -P 0 4096 $((4 * M))" \
+    -c "read -q -P 0x44 0 4096" -c "read -q -P 0x44 $((4 * M + 4096)) $((4 * M - 4096))" \
+    "$(lun_url 1)" 2>&1) || fail "discard on LUN 1: $out"
+after=$(allocated "$backing")
+[ "$after" -lt "$before" ] || fail "discard did not free space in the backing file ($before -> $after blocks)"
+note "   backing file: $before -> $after 512-byte blocks allocated"
+
+note "LUN 1: unaligned write -z (WRITE SAME with UNMAP in the middle)"
+ref=$WORK/ref1.img
+head -c $((16 * M)) "$backing" >"$ref"  # the LUN is 3 GiB; the test stays in the first 16 MiB
+at=$((5 * M + 1001)) len=$((2 * M + 5))
+before=$(allocated "$backing")
+out=$("$GRANULE_IO" --no-timing -c "write -z $at $len" -c "read -q -P 0 $at $len" \
+    -c "read -q -P 0x44 $((at - 1001)) 1001" "$(lun_url 1)" 2>&1) || fail "write -z on LUN 1: $out"
+after=$(allocated "$backing")
+head -c $len /dev/zero | dd of="$ref" bs=64k oflag=seek_bytes seek=$at conv=notrunc status=none
+cmp -n $((16 * M)) "$backing" "$ref" || fail "write -z on LUN 1 changed other bytes than its own"
+[ "$after" -lt "$before" ] || fail "write -z did not unmap (WRITE SAME not used?): $before -> $after blocks"
+note "   backing file: $before -> $after 512-byte blocks allocated"
+
+note "LUN 1: 2 GiB write -z and discard (several 1 GiB commands)"
+G=$((1024 * M))
+spots=(7 $((G - 100)) $((G + 4096)) $((2 * G - 1)))
+cmds=()
+for s in "${spots[@]}"; do cmds+=(-c "write -q -P 0x66 $s 1"); done
+cmds+=(-c "write -z 5 $((2 * G))")
+for s in "${spots[@]}"; do cmds+=(-c "read -q -P 0 $s 1"); done
+cmds+=(-c "write -q -P 0x67 $((2 * G + 4096)) 4096" -c "discard 0 $((3 * G))")
+cmds+=(-c "read -q -P 0 $((2 * G + 4096)) 4096")
+out=$("$GRANULE_IO" --no-timing "${cmds[@]}" "$(lun_url 1)" 2>&1) || fail "LUN 1, 2 GiB: $out"
+[ "$(allocated "$WORK/lun1.img")" -eq 0 ] || fail "3 GiB discard left blocks allocated"
+
+note "LUN 2: no provisioning: discard is a no-op, write -z writes zeroes"
+backing=$WORK/lun2.img
+ref=$WORK/ref2.img
+out=$("$GRANULE_IO" --no-timing -c "write -q -P 0x55 0 $M" -c "discard 0 $M" -c "read -q -P 0x55 0 $M" \
+    -c "write -z 3 $((M / 2))" -c "read -q -P 0 3 $((M / 2))" "$(lun_url 2)" 2>&1) ||
+    fail "LUN 2: $out"
+fill_file "$ref" 0x55 0 $M
+truncate -s 32M "$ref"
+head -c $((M / 2)) /dev/zero | dd of="$ref" bs=64k oflag=seek_bytes seek=3 conv=notrunc status=none
+cmp "$backing" "$ref" || fail "LUN 2 content differs from the reference"
+echo "PASS"
