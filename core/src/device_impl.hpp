@@ -2,6 +2,7 @@
 // the device's own executor (one thread), except the atomics in counters.
 #pragma once
 
+#include "block_cache.hpp"
 #include "driver_call.hpp"
 #include "node.hpp"
 #include "padding.hpp"
@@ -96,6 +97,7 @@ private:
     limits limits_;
     std::atomic<std::uint64_t> length_{0};
     request_tracker tracker_;
+    block_cache rmw_cache_;
     std::thread thread_;
 };
 

@@ -68,6 +68,7 @@ asio::awaitable<result<void>> device_impl::discard_tracked(std::uint64_t offset,
     req.started = true;
     std::uint64_t step = limits_.max_pdiscard ? std::max(align_down(limits_.max_pdiscard, a), a)
                                               : stop - start;
+    rmw_cache_.clear();
     for (auto pos = start; pos < stop; pos += step) {
         auto len = std::min(step, stop - pos);
         auto r = co_await call_driver([&](granule_completion_fn cb, void *opaque) {
@@ -134,6 +135,7 @@ asio::awaitable<result<void>> device_impl::zeroes_tracked(std::uint64_t offset, 
         co_return r;
     if (auto r = co_await write_zero_buffers(stop, end - stop); !r)
         co_return r;
+    rmw_cache_.clear();
     auto r = co_await call_driver([&](granule_completion_fn cb, void *opaque) {
         d.write_zeroes(root_->state(), start, stop - start, cb, opaque);
         return 0;
@@ -161,6 +163,7 @@ asio::awaitable<result<void>> device_impl::truncate(std::uint64_t new_length)
     tracking_scope scope(tracker_, req);
     bump(counters.serialisation_waits, co_await tracker_.wait(req));
     req.started = true;
+    rmw_cache_.clear();
     char err[256] = "";
     int rc = root_->driver().truncate(root_->state(), new_length, err, sizeof err);
     if (rc < 0)
@@ -178,6 +181,7 @@ asio::awaitable<result<void>> device_impl::reopen(options changes)
     tracking_scope scope(tracker_, req);
     co_await tracker_.wait(req);
     req.started = true;
+    rmw_cache_.clear();
     if (auto r = root_->reopen(changes); !r)
         co_return r;
     limits_ = root_->get_limits();

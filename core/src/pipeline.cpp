@@ -94,6 +94,8 @@ asio::awaitable<result<std::uint64_t>> device_impl::submit(std::uint32_t op,
     if (limits_.max_transfer)
         chunk_max = std::max(align_down(limits_.max_transfer, io_align()), io_align());
     const auto &d = root_->driver();
+    if (op == GRANULE_OP_WRITE)
+        rmw_cache_.invalidate(aligned_offset, total);
     std::uint64_t done = 0;
     while (done < total) {
         std::uint64_t chunk = std::min(chunk_max, total - done);
@@ -126,6 +128,8 @@ asio::awaitable<result<void>> device_impl::read_block(std::uint64_t aligned_offs
         std::memset(buf, 0, align);
         co_return result<void>{};
     }
+    if (rmw_cache_.fetch(aligned_offset, buf, align))
+        co_return result<void>{};
     granule_iovec one{buf, align};
     auto got = co_await submit(GRANULE_OP_READ, aligned_offset, {&one, 1});
     if (!got)
@@ -306,6 +310,20 @@ asio::awaitable<result<std::size_t>> device_impl::write_tracked(std::uint64_t of
     auto wrote = co_await submit(GRANULE_OP_WRITE, plan.offset, iov_slice(div, 0, write_bytes));
     if (!wrote)
         co_return wrote.error();
+    // The next RMW of these blocks (the following small sequential write,
+    // or one queued behind us) can start from what we just wrote.
+    auto remember = [&](std::uint64_t from) {
+        rmw_cache_.store(plan.offset + from, align, [&](std::byte *dst) {
+            for (const auto &e : iov_slice(div, from, align)) {
+                std::memcpy(dst, e.base, e.len);
+                dst += e.len;
+            }
+        });
+    };
+    if (plan.head)
+        remember(0);
+    if (plan.tail && !plan.same_block)
+        remember(plan.bytes - align);
     if (past_end && growable()) {
         if (auto r = trim_padding_past(std::max(old_length, end)); !r)
             co_return r.error();

@@ -123,7 +123,7 @@ bool parse_args(int argc, char **argv, bench_options &o)
 struct run_state {
     const bench_options &opt;
     granule::device &dev;
-    std::uint64_t span;  // offsets stay in [opt.offset, opt.offset + span)
+    std::uint64_t span;  // request starts stay in [0, span] above offset + misalign
     std::mt19937_64 rng;
     std::uint64_t next_seq = 0;
     std::uint64_t submitted = 0;
@@ -133,12 +133,14 @@ struct run_state {
     std::string first_error;
     std::promise<void> finished;
 
+    // Wrapping keeps every offset on the step/granularity grid: a wrap to
+    // an odd position would turn an aligned run into an RMW run.
     std::uint64_t next_offset()
     {
-        std::uint64_t slots = std::max<std::uint64_t>(1, span / opt.granularity);
-        std::uint64_t rel = opt.random ? (rng() % slots) * opt.granularity
-                                       : (next_seq++ * opt.step) % std::max<std::uint64_t>(span, 1);
-        return opt.offset + rel + opt.misalign;
+        std::uint64_t unit = opt.random ? opt.granularity : opt.step;
+        std::uint64_t slots = span / unit + 1;
+        std::uint64_t slot = opt.random ? rng() % slots : next_seq++ % slots;
+        return opt.offset + slot * unit + opt.misalign;
     }
 
     // Runs on the device's executor (or the caller, for the first depth).
@@ -214,7 +216,8 @@ int bench_command(int argc, char **argv)
                      (unsigned long long)dev.length());
         return 1;
     }
-    run_state s{o, dev, dev.length() - o.offset - o.misalign - o.size + 1, std::mt19937_64(o.seed)};
+    // Highest start (relative to offset + misalign) a request may have.
+    run_state s{o, dev, dev.length() - o.offset - o.misalign - o.size, std::mt19937_64(o.seed)};
     s.latencies_us.reserve(o.count);
     auto mem_align = std::max<std::uint64_t>(dev.get_limits().opt_mem_alignment, 4096);
     for (unsigned i = 0; i < o.depth; ++i) {
