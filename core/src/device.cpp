@@ -35,7 +35,40 @@ device_impl::device_impl(std::unique_ptr<node> root)
     limits_ = root_->get_limits();
     auto len = root_->length();
     length_.store(len > 0 ? static_cast<std::uint64_t>(len) : 0);
+    if (platform::readiness_watch::available())
+        watch_polls(*root_);
+    for (std::size_t i = 0; i < polls_.size(); ++i)
+        arm(i);
     thread_ = std::thread([this] { ctx_.run(); });
+}
+
+void device_impl::watch_polls(node &n)
+{
+    const auto &d = n.driver();
+    if (d.poll_fd && d.poll) {
+        int fd = d.poll_fd(n.state());
+        if (fd >= 0)
+            polls_.push_back({&n, std::make_unique<platform::readiness_watch>(executor(), fd)});
+    }
+    for (const auto &c : n.children())
+        watch_polls(*c);
+}
+
+// Completions run inline on this thread: no completion thread, no hand-off.
+void device_impl::arm(std::size_t i)
+{
+    polls_[i].watch->async_wait([this, i](std::error_code ec) {
+        if (ec)
+            return;  // cancelled: the device is closing
+        polls_[i].n->driver().poll(polls_[i].n->state());
+        arm(i);
+    });
+}
+
+void device_impl::stop_polls()
+{
+    for (auto &p : polls_)
+        p.watch->cancel();
 }
 
 device_impl::~device_impl()
@@ -45,6 +78,13 @@ device_impl::~device_impl()
         auto *n = debug_node_;
         boost::asio::post(ctx_, [n] { n->driver().debug_remove_breakpoint(n->state(), "*"); });
     }
+    // The poll watches never end by themselves: stop them once no driver
+    // call is left (at once, or when the last one completes).
+    boost::asio::post(ctx_, [this] {
+        closing_ = true;
+        if (driver_calls_ == 0)
+            stop_polls();
+    });
     // run() returns once no request is in flight: each driver call holds work.
     work_.reset();
     thread_.join();

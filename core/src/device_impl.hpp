@@ -9,6 +9,7 @@
 #include "tracking.hpp"
 
 #include <granule/device.hpp>
+#include <granule/platform/readiness_watch.hpp>
 
 #include <boost/asio/io_context.hpp>
 
@@ -70,6 +71,21 @@ private:
                                                          std::span<const granule_iovec> iov);
     // Reads one aligned block for read-modify-write into buf, zero-filling past EOF.
     boost::asio::awaitable<result<void>> read_block(std::uint64_t aligned_offset, std::byte *buf);
+    // Every driver call goes through here: it counts calls in flight, so the
+    // poll watches can stop once the device closes and nothing is pending.
+    template <class Start>
+    boost::asio::awaitable<driver_result> call(Start start)
+    {
+        ++driver_calls_;
+        auto r = co_await call_driver(std::move(start));
+        if (--driver_calls_ == 0 && closing_)
+            stop_polls();
+        co_return r;
+    }
+    // Host-driven completions (poll_fd/poll in driver_abi.h).
+    void watch_polls(node &n);
+    void arm(std::size_t i);
+    void stop_polls();
     result<void> trim_padding_past(std::uint64_t end);
     // Marks req serialising as a write of [offset, offset + bytes) needs
     // (unaligned, or reaching past the end) and waits for conflicts.
@@ -98,6 +114,13 @@ private:
     std::atomic<std::uint64_t> length_{0};
     request_tracker tracker_;
     block_cache rmw_cache_;
+    struct poll_watch {
+        node *n;
+        std::unique_ptr<platform::readiness_watch> watch;
+    };
+    std::vector<poll_watch> polls_;
+    unsigned driver_calls_ = 0;
+    bool closing_ = false;
     std::thread thread_;
 };
 

@@ -26,7 +26,7 @@ asio::awaitable<result<void>> device_impl::flush()
     const auto &d = root_->driver();
     if (!d.flush)
         co_return result<void>{};
-    auto r = co_await call_driver([&](granule_completion_fn cb, void *opaque) {
+    auto r = co_await call([&](granule_completion_fn cb, void *opaque) {
         d.flush(root_->state(), cb, opaque);
         return 0;
     });
@@ -71,7 +71,7 @@ asio::awaitable<result<void>> device_impl::discard_tracked(std::uint64_t offset,
     rmw_cache_.clear();
     for (auto pos = start; pos < stop; pos += step) {
         auto len = std::min(step, stop - pos);
-        auto r = co_await call_driver([&](granule_completion_fn cb, void *opaque) {
+        auto r = co_await call([&](granule_completion_fn cb, void *opaque) {
             d.discard(root_->state(), pos, len, cb, opaque);
             return 0;
         });
@@ -136,7 +136,7 @@ asio::awaitable<result<void>> device_impl::zeroes_tracked(std::uint64_t offset, 
     if (auto r = co_await write_zero_buffers(stop, end - stop); !r)
         co_return r;
     rmw_cache_.clear();
-    auto r = co_await call_driver([&](granule_completion_fn cb, void *opaque) {
+    auto r = co_await call([&](granule_completion_fn cb, void *opaque) {
         d.write_zeroes(root_->state(), start, stop - start, cb, opaque);
         return 0;
     });

@@ -74,7 +74,7 @@ asio::awaitable<result<void>> device_impl::raise_event(const char *event, std::u
     if (!debug_node_)
         co_return result<void>{};
     node *n = debug_node_;
-    auto r = co_await call_driver([&](granule_completion_fn cb, void *opaque) {
+    auto r = co_await call([&](granule_completion_fn cb, void *opaque) {
         n->driver().debug_event(n->state(), event, offset, bytes, cb, opaque);
         return 0;
     });
@@ -103,7 +103,7 @@ asio::awaitable<result<std::uint64_t>> device_impl::submit(std::uint32_t op,
         granule_request req{op, 0, aligned_offset + done, chunk, piece.data(),
                             static_cast<std::uint32_t>(piece.size())};
         bump(counters.driver_requests);
-        auto r = co_await call_driver([&](granule_completion_fn cb, void *opaque) {
+        auto r = co_await call([&](granule_completion_fn cb, void *opaque) {
             return d.submit(root_->state(), &req, cb, opaque);
         });
         if (r.value < 0)

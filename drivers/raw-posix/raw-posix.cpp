@@ -101,7 +101,10 @@ public:
         probe();
         pool_ = std::make_unique<raw_posix::thread_pool>(static_cast<unsigned>(threads));
         if (uring)
-            uring_ = std::make_unique<raw_posix::uring_engine>(fd_.get(), uring_entries, filename_);
+            uring_ = std::make_unique<raw_posix::uring_engine>(fd_.get(), uring_entries, filename_,
+                                                               ctx.host_polls());
+        if (uring_ && uring_->poll_fd() >= 0)
+            aio_choice_ += " (completions on the device thread)";
     }
 
     uint32_t node_flags() const
@@ -163,6 +166,13 @@ public:
                 d(-e.code, e.message);
             }
         });
+    }
+
+    int poll_fd() noexcept { return uring_ ? uring_->poll_fd() : -1; }
+    void poll() noexcept
+    {
+        if (uring_)
+            uring_->poll();
     }
 
     void flush(completion &done)

@@ -10,7 +10,9 @@
 #include <thread>
 #include <vector>
 
+#include <sys/eventfd.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 namespace raw_posix {
 
@@ -49,6 +51,7 @@ struct uring_engine::impl {
     unsigned entries = 0;
     std::mutex sq_mutex;
     std::thread reaper;
+    int event_fd = -1;  // host-polled mode only
 
     // Built only on failure: no string work on the hot path.
     void fail(op *o, int code, const std::string &why)
@@ -139,6 +142,21 @@ struct uring_engine::impl {
         queue(o);
     }
 
+    // Host-polled mode: everything the ring has, without blocking.
+    void poll_ring()
+    {
+        for (;;) {
+            io_uring_cqe *cqe = nullptr;
+            if (io_uring_peek_cqe(&ring, &cqe) != 0 || !cqe)
+                return;
+            auto data = io_uring_cqe_get_data64(cqe);
+            int res = cqe->res;
+            io_uring_cqe_seen(&ring, cqe);
+            if (data)
+                complete(reinterpret_cast<op *>(data), res);
+        }
+    }
+
     void reap()
     {
         for (;;) {
@@ -173,7 +191,7 @@ bool uring_engine::available(std::string *why)
     return probe == 0;
 }
 
-uring_engine::uring_engine(int fd, unsigned entries, std::string name)
+uring_engine::uring_engine(int fd, unsigned entries, std::string name, bool host_polls)
     : impl_(std::make_unique<impl>())
 {
     impl_->fd = fd;
@@ -182,11 +200,35 @@ uring_engine::uring_engine(int fd, unsigned entries, std::string name)
     if (rc < 0)
         throw driver_error(-rc, "io_uring_setup: " + granule::platform::error_text(-rc));
     impl_->entries = entries;
+    if (host_polls) {
+        impl_->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        rc = impl_->event_fd < 0 ? -errno : io_uring_register_eventfd(&impl_->ring, impl_->event_fd);
+        if (rc == 0)
+            return;
+        if (impl_->event_fd >= 0)
+            ::close(impl_->event_fd);
+        impl_->event_fd = -1;  // fall back to our own reaper thread
+    }
     impl_->reaper = std::thread([this] { impl_->reap(); });
+}
+
+int uring_engine::poll_fd() const noexcept { return impl_->event_fd; }
+
+void uring_engine::poll() noexcept
+{
+    std::uint64_t ignored;
+    // The host normally read the counter already; a stale one is harmless.
+    [[maybe_unused]] auto n = ::read(impl_->event_fd, &ignored, sizeof ignored);
+    impl_->poll_ring();
 }
 
 uring_engine::~uring_engine()
 {
+    if (impl_->event_fd >= 0) {
+        io_uring_queue_exit(&impl_->ring);
+        ::close(impl_->event_fd);
+        return;
+    }
     {
         std::lock_guard lock(impl_->sq_mutex);
         io_uring_sqe *sqe = io_uring_get_sqe(&impl_->ring);

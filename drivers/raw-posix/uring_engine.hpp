@@ -19,8 +19,10 @@ public:
     static bool available(std::string *why = nullptr);
 
     // Throws granule::sdk::driver_error when the ring cannot be created.
-    // name is only used in error messages.
-    uring_engine(int fd, unsigned entries, std::string name);
+    // name is only used in error messages. With host_polls, completions run
+    // inside poll() on the host's thread (no reaper thread): the host waits
+    // for poll_fd(), an eventfd the ring signals.
+    uring_engine(int fd, unsigned entries, std::string name, bool host_polls);
     ~uring_engine();  // no requests may be in flight (the ABI guarantees it at close)
     uring_engine(const uring_engine &) = delete;
     uring_engine &operator=(const uring_engine &) = delete;
@@ -31,6 +33,8 @@ public:
     void flush(granule::sdk::completion done);
 
     unsigned entries() const;
+    int poll_fd() const noexcept;  // -1 without host_polls
+    void poll() noexcept;
 
 private:
     struct impl;

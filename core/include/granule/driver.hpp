@@ -30,6 +30,8 @@
 //       int debug_remove_breakpoint(std::string_view tag);   // 0 or -errno
 //       int debug_resume(std::string_view tag);              // 0 or -errno
 //       bool debug_is_suspended(std::string_view tag);
+//       int poll_fd() noexcept;   // with open_context::host_polls(): see driver_abi.h
+//       void poll() noexcept;
 //   };
 //   GRANULE_DEFINE_DRIVER(my_node)
 //
@@ -416,6 +418,8 @@ public:
     const options_view &options() const noexcept { return options_; }
     std::uint32_t flags() const noexcept { return flags_; }
     bool read_only() const noexcept { return flags_ & GRANULE_OPEN_READ_ONLY; }
+    // The host will call poll() when poll_fd() is readable (see driver_abi.h).
+    bool host_polls() const noexcept { return flags_ & GRANULE_OPEN_HOST_POLLS; }
     const std::vector<child> &children() const noexcept { return children_; }
     const granule_host *host() const noexcept { return host_; }
 
@@ -555,6 +559,8 @@ struct thunks {
     {
         return with_status([&]() -> int { return self(s).debug_is_suspended(str(tag)) ? 1 : 0; });
     }
+    static int poll_fd(void *s) noexcept { return self(s).poll_fd(); }
+    static void poll(void *s) noexcept { self(s).poll(); }
 };
 
 // The driver table for T; hooks T does not define stay NULL.
@@ -612,6 +618,13 @@ constexpr granule_driver make_driver() noexcept
         d.debug_resume = &th::debug_resume;
     if constexpr (requires(T &t, std::string_view e) { t.debug_is_suspended(e); })
         d.debug_is_suspended = &th::debug_is_suspended;
+    if constexpr (requires(T &t) {
+                      { t.poll_fd() } noexcept;
+                      { t.poll() } noexcept;
+                  }) {
+        d.poll_fd = &th::poll_fd;
+        d.poll = &th::poll;
+    }
     return d;
 }
 

@@ -144,6 +144,8 @@ struct granule_host {
 };
 
 #define GRANULE_OPEN_READ_ONLY 1u
+/* The host will watch poll_fd() and call poll() (see granule_driver.poll). */
+#define GRANULE_OPEN_HOST_POLLS 2u
 
 struct granule_open_args {
     uint32_t struct_size;
@@ -215,6 +217,17 @@ struct granule_driver {
     int (*debug_remove_breakpoint)(void *state, const char *tag);
     int (*debug_resume)(void *state, const char *tag);
     int (*debug_is_suspended)(void *state, const char *tag);
+
+    /* Host-driven completions (optional). When the host opened the node with
+     * GRANULE_OPEN_HOST_POLLS, it calls poll_fd() once after open: a Linux
+     * eventfd the driver signals when completions are pending, or -1 (the
+     * driver then completes from its own threads). While requests are in
+     * flight the host waits for the fd on the device thread, reads it (which
+     * resets the counter), then calls poll(), which runs every pending
+     * completion inline. This saves a completion thread's wake-up and its
+     * hand-off per request. */
+    int (*poll_fd)(void *state);
+    void (*poll)(void *state);
 };
 
 /* The one exported symbol. */
