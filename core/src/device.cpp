@@ -35,23 +35,36 @@ device_impl::device_impl(std::unique_ptr<node> root)
     limits_ = root_->get_limits();
     auto len = root_->length();
     length_.store(len > 0 ? static_cast<std::uint64_t>(len) : 0);
-    if (platform::readiness_watch::available())
-        watch_polls(*root_);
+    collect_driver_hooks(*root_);
     for (std::size_t i = 0; i < polls_.size(); ++i)
         arm(i);
     thread_ = std::thread([this] { ctx_.run(); });
 }
 
-void device_impl::watch_polls(node &n)
+void device_impl::schedule_unplug()
+{
+    if (unplug_nodes_.empty() || unplug_scheduled_)
+        return;
+    unplug_scheduled_ = true;
+    boost::asio::post(ctx_, [this] {
+        unplug_scheduled_ = false;
+        for (auto *n : unplug_nodes_)
+            n->driver().unplug(n->state());
+    });
+}
+
+void device_impl::collect_driver_hooks(node &n)
 {
     const auto &d = n.driver();
-    if (d.poll_fd && d.poll) {
+    if (d.unplug)
+        unplug_nodes_.push_back(&n);
+    if (d.poll_fd && d.poll && platform::readiness_watch::available()) {
         int fd = d.poll_fd(n.state());
         if (fd >= 0)
             polls_.push_back({&n, std::make_unique<platform::readiness_watch>(executor(), fd)});
     }
     for (const auto &c : n.children())
-        watch_polls(*c);
+        collect_driver_hooks(*c);
 }
 
 // Completions run inline on this thread: no completion thread, no hand-off.

@@ -77,15 +77,19 @@ private:
     boost::asio::awaitable<driver_result> call(Start start)
     {
         ++driver_calls_;
+        schedule_unplug();
         auto r = co_await call_driver(std::move(start));
         if (--driver_calls_ == 0 && closing_)
             stop_polls();
         co_return r;
     }
     // Host-driven completions (poll_fd/poll in driver_abi.h).
-    void watch_polls(node &n);
+    void collect_driver_hooks(node &n);
     void arm(std::size_t i);
     void stop_polls();
+    // Runs the drivers' unplug hooks once the handlers queued now have run,
+    // so the submits of one burst reach the backend together.
+    void schedule_unplug();
     result<void> trim_padding_past(std::uint64_t end);
     // Marks req serialising as a write of [offset, offset + bytes) needs
     // (unaligned, or reaching past the end) and waits for conflicts.
@@ -120,6 +124,8 @@ private:
     };
     std::vector<poll_watch> polls_;
     unsigned driver_calls_ = 0;
+    std::vector<node *> unplug_nodes_;
+    bool unplug_scheduled_ = false;
     bool closing_ = false;
     std::thread thread_;
 };

@@ -229,7 +229,8 @@ result<std::unique_ptr<node>> node::open(const options &opts, bool read_only,
     granule_open_args args{};
     args.struct_size = sizeof args;
     // The device watches poll_fd() of every node (device_impl::watch_polls).
-    args.flags = (read_only ? GRANULE_OPEN_READ_ONLY : 0) | GRANULE_OPEN_HOST_POLLS;
+    args.flags = (read_only ? GRANULE_OPEN_READ_ONLY : 0) | GRANULE_OPEN_HOST_POLLS |
+                 GRANULE_OPEN_HOST_UNPLUGS;
     args.options = abi_opts.data();
     args.n_options = static_cast<std::uint32_t>(abi_opts.size());
     args.children = handles.data();

@@ -102,7 +102,7 @@ public:
         pool_ = std::make_unique<raw_posix::thread_pool>(static_cast<unsigned>(threads));
         if (uring)
             uring_ = std::make_unique<raw_posix::uring_engine>(fd_.get(), uring_entries, filename_,
-                                                               ctx.host_polls());
+                                                               ctx.host_polls(), ctx.host_unplugs());
         if (uring_ && uring_->poll_fd() >= 0)
             aio_choice_ += " (completions on the device thread)";
     }
@@ -169,6 +169,11 @@ public:
     }
 
     int poll_fd() noexcept { return uring_ ? uring_->poll_fd() : -1; }
+    void unplug() noexcept
+    {
+        if (uring_)
+            uring_->unplug();
+    }
     void poll() noexcept
     {
         if (uring_)

@@ -52,6 +52,8 @@ struct uring_engine::impl {
     std::mutex sq_mutex;
     std::thread reaper;
     int event_fd = -1;  // host-polled mode only
+    bool deferred = false;
+    bool queued = false;  // SQEs not yet handed to the kernel
 
     // Built only on failure: no string work on the hot path.
     void fail(op *o, int code, const std::string &why)
@@ -93,6 +95,10 @@ struct uring_engine::impl {
             break;
         }
         io_uring_sqe_set_data(sqe, o);
+        if (deferred) {
+            queued = true;
+            return;
+        }
         int rc = io_uring_submit(&ring);
         if (rc < 0) {
             // The SQE stays queued only if the kernel did not take it; make
@@ -142,19 +148,31 @@ struct uring_engine::impl {
         queue(o);
     }
 
+    // Hands queued SQEs to the kernel. A failure here cannot be pinned on
+    // one request: each SQE then completes with its own error.
+    void flush_queued()
+    {
+        std::lock_guard lock(sq_mutex);
+        if (!queued)
+            return;
+        queued = false;
+        io_uring_submit(&ring);
+    }
+
     // Host-polled mode: everything the ring has, without blocking.
     void poll_ring()
     {
         for (;;) {
             io_uring_cqe *cqe = nullptr;
             if (io_uring_peek_cqe(&ring, &cqe) != 0 || !cqe)
-                return;
+                break;
             auto data = io_uring_cqe_get_data64(cqe);
             int res = cqe->res;
             io_uring_cqe_seen(&ring, cqe);
             if (data)
                 complete(reinterpret_cast<op *>(data), res);
         }
+        flush_queued();  // resubmitted partial transfers
     }
 
     void reap()
@@ -191,7 +209,8 @@ bool uring_engine::available(std::string *why)
     return probe == 0;
 }
 
-uring_engine::uring_engine(int fd, unsigned entries, std::string name, bool host_polls)
+uring_engine::uring_engine(int fd, unsigned entries, std::string name, bool host_polls,
+                           bool deferred)
     : impl_(std::make_unique<impl>())
 {
     impl_->fd = fd;
@@ -203,8 +222,11 @@ uring_engine::uring_engine(int fd, unsigned entries, std::string name, bool host
     if (host_polls) {
         impl_->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         rc = impl_->event_fd < 0 ? -errno : io_uring_register_eventfd(&impl_->ring, impl_->event_fd);
-        if (rc == 0)
+        if (rc == 0) {
+            // Resubmissions come from poll(), which flushes them itself.
+            impl_->deferred = deferred;
             return;
+        }
         if (impl_->event_fd >= 0)
             ::close(impl_->event_fd);
         impl_->event_fd = -1;  // fall back to our own reaper thread
@@ -214,13 +236,11 @@ uring_engine::uring_engine(int fd, unsigned entries, std::string name, bool host
 
 int uring_engine::poll_fd() const noexcept { return impl_->event_fd; }
 
-void uring_engine::poll() noexcept
-{
-    std::uint64_t ignored;
-    // The host normally read the counter already; a stale one is harmless.
-    [[maybe_unused]] auto n = ::read(impl_->event_fd, &ignored, sizeof ignored);
-    impl_->poll_ring();
-}
+// The host has read (reset) the eventfd before calling: one syscall fewer
+// per completion batch.
+void uring_engine::poll() noexcept { impl_->poll_ring(); }
+
+void uring_engine::unplug() noexcept { impl_->flush_queued(); }
 
 uring_engine::~uring_engine()
 {

@@ -22,7 +22,8 @@ public:
     // name is only used in error messages. With host_polls, completions run
     // inside poll() on the host's thread (no reaper thread): the host waits
     // for poll_fd(), an eventfd the ring signals.
-    uring_engine(int fd, unsigned entries, std::string name, bool host_polls);
+    // With deferred, submit() only queues; unplug() starts what was queued.
+    uring_engine(int fd, unsigned entries, std::string name, bool host_polls, bool deferred);
     ~uring_engine();  // no requests may be in flight (the ABI guarantees it at close)
     uring_engine(const uring_engine &) = delete;
     uring_engine &operator=(const uring_engine &) = delete;
@@ -35,6 +36,7 @@ public:
     unsigned entries() const;
     int poll_fd() const noexcept;  // -1 without host_polls
     void poll() noexcept;
+    void unplug() noexcept;
 
 private:
     struct impl;

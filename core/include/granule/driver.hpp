@@ -32,6 +32,7 @@
 //       bool debug_is_suspended(std::string_view tag);
 //       int poll_fd() noexcept;   // with open_context::host_polls(): see driver_abi.h
 //       void poll() noexcept;
+//       void unplug() noexcept;   // with open_context::host_unplugs()
 //   };
 //   GRANULE_DEFINE_DRIVER(my_node)
 //
@@ -420,6 +421,8 @@ public:
     bool read_only() const noexcept { return flags_ & GRANULE_OPEN_READ_ONLY; }
     // The host will call poll() when poll_fd() is readable (see driver_abi.h).
     bool host_polls() const noexcept { return flags_ & GRANULE_OPEN_HOST_POLLS; }
+    // The host will call unplug() after a burst of submits.
+    bool host_unplugs() const noexcept { return flags_ & GRANULE_OPEN_HOST_UNPLUGS; }
     const std::vector<child> &children() const noexcept { return children_; }
     const granule_host *host() const noexcept { return host_; }
 
@@ -561,6 +564,7 @@ struct thunks {
     }
     static int poll_fd(void *s) noexcept { return self(s).poll_fd(); }
     static void poll(void *s) noexcept { self(s).poll(); }
+    static void unplug(void *s) noexcept { self(s).unplug(); }
 };
 
 // The driver table for T; hooks T does not define stay NULL.
@@ -625,6 +629,10 @@ constexpr granule_driver make_driver() noexcept
         d.poll_fd = &th::poll_fd;
         d.poll = &th::poll;
     }
+    if constexpr (requires(T &t) {
+                      { t.unplug() } noexcept;
+                  })
+        d.unplug = &th::unplug;
     return d;
 }
 

@@ -146,6 +146,8 @@ struct granule_host {
 #define GRANULE_OPEN_READ_ONLY 1u
 /* The host will watch poll_fd() and call poll() (see granule_driver.poll). */
 #define GRANULE_OPEN_HOST_POLLS 2u
+/* The host will call unplug() after a burst of submits (see granule_driver.unplug). */
+#define GRANULE_OPEN_HOST_UNPLUGS 4u
 
 struct granule_open_args {
     uint32_t struct_size;
@@ -228,6 +230,12 @@ struct granule_driver {
      * hand-off per request. */
     int (*poll_fd)(void *state);
     void (*poll)(void *state);
+
+    /* Batching (optional). When the host opened the node with
+     * GRANULE_OPEN_HOST_UNPLUGS, it calls unplug() on the device thread after
+     * one or more submits, before that thread can go idle; the driver may
+     * hold submitted requests until then (one io_uring_enter for a batch). */
+    void (*unplug)(void *state);
 };
 
 /* The one exported symbol. */
