@@ -90,6 +90,16 @@ private:
     // Runs the drivers' unplug hooks once the handlers queued now have run,
     // so the submits of one burst reach the backend together.
     void schedule_unplug();
+    // Counts a request of one kind, and its failure.
+    template <class T>
+    boost::asio::awaitable<T> counted(std::atomic<std::uint64_t> &kind, boost::asio::awaitable<T> op)
+    {
+        bump(kind);
+        auto r = co_await std::move(op);
+        if (!r)
+            bump(counters.failed_requests);
+        co_return r;
+    }
     result<void> trim_padding_past(std::uint64_t end);
     // Marks req serialising as a write of [offset, offset + bytes) needs
     // (unaligned, or reaching past the end) and waits for conflicts.

@@ -41,11 +41,7 @@ asio::awaitable<result<void>> device_impl::flush()
 
 asio::awaitable<result<void>> device_impl::pdiscard(std::uint64_t offset, std::uint64_t bytes)
 {
-    bump(counters.discard_requests);
-    auto r = co_await discard_tracked(offset, bytes);
-    if (!r)
-        bump(counters.failed_requests);
-    co_return r;
+    return counted(counters.discard_requests, discard_tracked(offset, bytes));
 }
 
 asio::awaitable<result<void>> device_impl::discard_tracked(std::uint64_t offset, std::uint64_t bytes)
@@ -104,11 +100,7 @@ asio::awaitable<result<void>> device_impl::write_zero_buffers(std::uint64_t offs
 
 asio::awaitable<result<void>> device_impl::pwrite_zeroes(std::uint64_t offset, std::uint64_t bytes)
 {
-    bump(counters.zero_requests);
-    auto r = co_await zeroes_tracked(offset, bytes);
-    if (!r)
-        bump(counters.failed_requests);
-    co_return r;
+    return counted(counters.zero_requests, zeroes_tracked(offset, bytes));
 }
 
 // One tracked request covers the whole range, so a later write into the
