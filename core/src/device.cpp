@@ -36,6 +36,7 @@ device_impl::device_impl(std::unique_ptr<node> root)
     auto len = root_->length();
     length_.store(len > 0 ? static_cast<std::uint64_t>(len) : 0);
     collect_driver_hooks(*root_);
+    root_->set_submit_hook([this] { schedule_unplug(); });
     for (std::size_t i = 0; i < polls_.size(); ++i)
         arm(i);
     thread_ = std::thread([this] { ctx_.run(); });

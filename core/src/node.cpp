@@ -106,7 +106,9 @@ std::string message_or(const char *err, int rc)
 int host_child_submit(granule_child *c, const granule_request *req, granule_completion_fn cb,
                       void *opaque)
 {
-    return c->node->driver().submit(c->node->state(), req, cb, opaque);
+    int rc = c->node->driver().submit(c->node->state(), req, cb, opaque);
+    c->node->after_submit();
+    return rc;
 }
 int64_t host_child_length(granule_child *c) { return c->node->length(); }
 void host_child_limits(granule_child *c, granule_limits *out) { *out = to_abi(c->node->get_limits()); }

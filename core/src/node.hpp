@@ -8,6 +8,7 @@
 #include <granule/limits.hpp>
 #include <granule/options.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,6 +45,21 @@ public:
     // children ("image.cache.direct"), then refreshes limits.
     result<void> reopen(const options &changes);
 
+    // Called after a parent driver submitted to this node (child_submit), so
+    // the device can unplug: a filter may submit outside the device's own
+    // driver calls (blkdebug resuming a suspended request).
+    void set_submit_hook(const std::function<void()> &hook)
+    {
+        submit_hook_ = hook;
+        for (auto &c : children_)
+            c->set_submit_hook(hook);
+    }
+    void after_submit() const
+    {
+        if (submit_hook_)
+            submit_hook_();
+    }
+
     // The first node (pre-order) that implements debug hooks, or nullptr.
     node *debug_node();
     void describe(std::string &out, int depth, const std::string &label) const;
@@ -62,6 +78,7 @@ private:
     std::vector<std::unique_ptr<node>> children_;
     std::vector<std::string> child_names_;
     std::vector<std::unique_ptr<granule_child>> child_handles_;
+    std::function<void()> submit_hook_;
 };
 
 const granule_host &host_table();

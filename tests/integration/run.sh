@@ -168,7 +168,14 @@ stress-loop4k)
     [ -n "$STRESS" ] || skip "no stress executable given"
     fixture_loop "$FIXTURE_DIR/stress.img" 64M 4096
     log "== stress on $REPLY with cache.direct=on"
-    "$STRESS" --spec "driver=raw-posix,filename=$REPLY,cache.direct=on" >&2 || fail_check "stress"
+    rc=0
+    "$STRESS" --spec "driver=raw-posix,filename=$REPLY,cache.direct=on" >"$FIXTURE_DIR/stress.out" 2>&1 || rc=$?
+    cat "$FIXTURE_DIR/stress.out" >&2
+    [ "$rc" -ne 77 ] || skip "stress: a driver is missing"
+    expect_eq "stress exit status" "$rc" 0
+    # It ran on the whole device, with the device's O_DIRECT limits.
+    grep -q ' over 67108864 bytes, request_alignment 4096, min_mem_alignment 512$' \
+        "$FIXTURE_DIR/stress.out" || fail_check "stress did not run on 64 MiB with limits 4096/512"
     ;;
 *)
     log "unknown backing '$BACKING'"

@@ -3,7 +3,14 @@
 // request serialisation lets two read-modify-writes of one block interleave,
 // one of them writes back stale bytes and the check names the first one.
 //
-//   stress --backend memory|raw-posix [--seed N] [--writes N] [--rounds N]
+//   stress [--backend memory|raw-posix | --spec SPEC] [--seed N] [--writes N]
+//          [--rounds N] [--size N]
+// --backend (default memory) opens blkdebug align=4096,mem-align=512 over a
+// memory node or a temp file sized for the writes. --spec opens SPEC as given
+// (dotted options, e.g. driver=raw-posix,filename=/dev/loop0,cache.direct=on)
+// and OVERWRITES the whole device, or its first --size bytes: the size comes
+// from the device, the alignment from its limits (at least 2, or no write
+// needs a read-modify-write and there is nothing to serialise).
 // Exit 0: pass, 1: wrong byte or failed request, 2: usage,
 // 77: backend driver not available (a failure when GRANULE_NO_SKIP=1).
 #include <granule/device.hpp>
@@ -139,10 +146,18 @@ void print_stats(const granule::stats &s)
                 (unsigned long long)s.driver_requests, (unsigned long long)s.failed_requests);
 }
 
+// All 8 bytes of each draw: a 64 MiB device is refilled several times a round.
 void fill_random(std::mt19937_64 &rng, std::uint8_t *p, std::size_t n)
 {
-    for (std::size_t i = 0; i < n; ++i)
-        p[i] = static_cast<std::uint8_t>(rng());
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const std::uint64_t v = rng();
+        std::memcpy(p + i, &v, 8);
+    }
+    if (i < n) {
+        const std::uint64_t v = rng();
+        std::memcpy(p + i, &v, n - i);
+    }
 }
 
 // Round 1: every write in flight at once.
@@ -271,11 +286,27 @@ void round_chains(granule::device &dev, std::vector<std::uint8_t> &model, std::m
 
 }  // namespace
 
+namespace {
+
+// The model and every round's buffers hold the whole area in memory, a few
+// times over: a bigger device needs --size.
+constexpr std::uint64_t max_spec_size = 256ull << 20;
+
+int usage()
+{
+    std::fprintf(stderr, "usage: stress [--backend memory|raw-posix | --spec SPEC] [--seed N] "
+                         "[--writes N] [--rounds N] [--size N]\n");
+    return 2;
+}
+
+}  // namespace
+
 int main(int argc, char **argv)
 {
-    std::string backend = "memory";
+    std::string backend, spec;
     std::uint64_t seed = std::random_device{}();
     std::size_t writes = 2000;
+    std::uint64_t size_arg = 0;
     int rounds = 3;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
@@ -287,35 +318,50 @@ int main(int argc, char **argv)
             rounds = std::atoi(argv[++i]);
         else if (a == "--backend" && i + 1 < argc)
             backend = argv[++i];
-        else {
-            std::fprintf(stderr, "usage: stress [--backend memory|raw-posix] [--seed N] [--writes N] [--rounds N]\n");
+        else if (a == "--spec" && i + 1 < argc)
+            spec = argv[++i];
+        else if (a == "--size" && i + 1 < argc)
+            size_arg = std::strtoull(argv[++i], nullptr, 0);
+        else
+            return usage();
+    }
+    if (!backend.empty() && !spec.empty()) {
+        std::fprintf(stderr, "--backend and --spec exclude each other\n");
+        return usage();
+    }
+    if (spec.empty() && size_arg) {
+        std::fprintf(stderr, "--size only applies to --spec\n");
+        return usage();
+    }
+    if (writes < 10) {
+        std::fprintf(stderr, "--writes must be at least 10\n");
+        return usage();
+    }
+    if (spec.empty() && backend.empty())
+        backend = "memory";
+
+    // Small enough that neighbouring ranges keep sharing 4096-byte blocks.
+    std::uint64_t size = std::max<std::uint64_t>(16 * block, writes * 1500 / block * block);
+    std::string temp;
+    if (spec.empty()) {
+        std::string image;
+        if (backend == "memory") {
+            image = "image.driver=memory,image.size=" + std::to_string(size);
+        } else if (backend == "raw-posix") {
+            auto tmpl = (std::filesystem::temp_directory_path() / "granule-stress-XXXXXX").string();
+            int fd = mkstemp(tmpl.data());
+            if (fd < 0 || ftruncate(fd, static_cast<off_t>(size)) != 0)
+                fail("cannot create a temp file " + tmpl + ": " + std::strerror(errno));
+            close(fd);
+            temp = tmpl;
+            image = "image.driver=raw-posix,image.filename=" + temp;
+        } else {
+            std::fprintf(stderr, "unknown backend '%s'\n", backend.c_str());
             return 2;
         }
+        // blkdebug forces a 4096 request and 512 memory alignment on any child.
+        spec = "driver=blkdebug,align=4096,mem-align=512," + image;
     }
-    // Small enough that neighbouring ranges keep sharing 4096-byte blocks.
-    const std::uint64_t size = std::max<std::uint64_t>(16 * block, writes * 1500 / block * block);
-    std::printf("stress: backend %s, seed %llu (rerun with --seed %llu), %zu writes over %llu bytes\n",
-                backend.c_str(), (unsigned long long)seed, (unsigned long long)seed, writes,
-                (unsigned long long)size);
-    std::mt19937_64 rng(seed);
-
-    std::string image, temp;
-    if (backend == "memory") {
-        image = "image.driver=memory,image.size=" + std::to_string(size);
-    } else if (backend == "raw-posix") {
-        auto tmpl = (std::filesystem::temp_directory_path() / "granule-stress-XXXXXX").string();
-        int fd = mkstemp(tmpl.data());
-        if (fd < 0 || ftruncate(fd, static_cast<off_t>(size)) != 0)
-            fail("cannot create a temp file " + tmpl + ": " + std::strerror(errno));
-        close(fd);
-        temp = tmpl;
-        image = "image.driver=raw-posix,image.filename=" + temp;
-    } else {
-        std::fprintf(stderr, "unknown backend '%s'\n", backend.c_str());
-        return 2;
-    }
-    // blkdebug forces a 4096 request and 512 memory alignment on any child.
-    const std::string spec = "driver=blkdebug,align=4096,mem-align=512," + image;
     auto opened = granule::device::open(spec);
     if (!opened) {
         if (!temp.empty())
@@ -330,8 +376,35 @@ int main(int argc, char **argv)
         fail("cannot open " + spec + ": " + msg);
     }
     auto &dev = **opened;
-    if (dev.length() != size)
+    const auto lim = dev.get_limits();
+    if (temp.empty() && backend.empty()) {
+        // A given spec: the device decides the size and the alignment.
+        size = dev.length();
+        if (size_arg) {
+            if (size_arg > size)
+                fail("--size " + std::to_string(size_arg) + " is past the end of the device (" +
+                     std::to_string(size) + " bytes)");
+            size = size_arg;
+        }
+        if (size > max_spec_size)
+            fail("the device has " + std::to_string(size) + " bytes; stress keeps the whole area in "
+                 "memory several times: use --size N (at most " + std::to_string(max_spec_size) + ")");
+        if (size < writes * 64)
+            fail("the area to test has " + std::to_string(size) + " bytes, too few for " +
+                 std::to_string(writes) + " writes (at least 64 bytes each): use --writes");
+        if (std::max(lim.request_alignment, lim.min_mem_alignment) < 2)
+            fail("request_alignment and min_mem_alignment are 1: no write needs a read-modify-write, "
+                 "so there is nothing to serialise (O_DIRECT: cache.direct=on; or blkdebug align=)");
+    } else if (dev.length() != size) {
         fail("device length " + std::to_string(dev.length()) + ", expected " + std::to_string(size));
+    }
+    std::printf("stress: %s%s, seed %llu (rerun with --seed %llu), %zu writes over %llu bytes, "
+                "request_alignment %llu, min_mem_alignment %llu\n",
+                backend.empty() ? "spec " : "backend ", backend.empty() ? spec.c_str() : backend.c_str(),
+                (unsigned long long)seed, (unsigned long long)seed, writes,
+                (unsigned long long)size, (unsigned long long)lim.request_alignment,
+                (unsigned long long)lim.min_mem_alignment);
+    std::mt19937_64 rng(seed);
 
     // Known non-zero content, so an RMW that writes back stale bytes shows.
     std::vector<std::uint8_t> model(size);

@@ -122,7 +122,9 @@ struct granule_option {
 /* A child node opened by the host, handed to the parent at open. */
 struct granule_child;
 
-/* Services the host offers drivers (filters use them to reach children). */
+/* Services the host offers drivers (filters use them to reach children).
+ * Call them on the device's thread: from a hook, or from a continuation the
+ * host started there (debug_resume); never from a driver's own thread. */
 struct granule_host {
     uint32_t struct_size;
     uint32_t abi_version;
