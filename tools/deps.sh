@@ -18,7 +18,8 @@ ensure_packages() {
 # Packages every build needs.
 GRANULE_BUILD_PACKAGES=(cmake make g++ pkg-config libboost1.81-all-dev liburing-dev libiscsi-dev)
 # Packages the test suite adds.
-GRANULE_TEST_PACKAGES=(qt6-base-dev xfsprogs tgt libiscsi-bin)
+# MinGW (posix threads) and Wine: the Windows cross build and its tests.
+GRANULE_TEST_PACKAGES=(qt6-base-dev xfsprogs tgt libiscsi-bin g++-mingw-w64-x86-64-posix wine64)
 
 # Configures (once) and builds into $1.
 granule_build() {

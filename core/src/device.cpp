@@ -2,6 +2,8 @@
 // the executor thread.
 #include "device_impl.hpp"
 
+#include <granule/platform/system_error.hpp>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_future.hpp>
@@ -152,7 +154,7 @@ result<std::unique_ptr<device>> device::open(const options &opts, open_flags fla
     if (len < 0)
         return make_error(static_cast<int>(-len), std::string((*root)->driver().name) +
                                                       ": cannot get length: " +
-                                                      std::strerror(static_cast<int>(-len)));
+                                                      platform::error_text(static_cast<int>(-len)));
     return std::unique_ptr<device>(new device(std::make_unique<device_impl>(std::move(*root))));
 }
 
@@ -252,7 +254,7 @@ result<void> debug_call(device_impl &impl, const char *what, std::string_view ta
     if (rc < 0)
         return make_error(-rc, std::string(what) + " '" + t + "': " +
                                    (rc == -ENOENT ? "no such breakpoint or suspended request"
-                                                  : std::strerror(-rc)));
+                                                  : platform::error_text(-rc)));
     return {};
 }
 
@@ -271,7 +273,7 @@ result<void> device::debug_breakpoint(std::string_view event, std::string_view t
     });
     if (rc < 0)
         return make_error(-rc, "break " + e + " " + t + ": " +
-                                   (*err ? std::string(err) : std::strerror(-rc)));
+                                   (*err ? std::string(err) : platform::error_text(-rc)));
     return {};
 }
 

@@ -3,6 +3,8 @@
 #include "device_impl.hpp"
 #include "iov_util.hpp"
 
+#include <granule/platform/system_error.hpp>
+
 #include <granule/platform/aligned_buffer.hpp>
 
 #include <boost/asio/use_awaitable.hpp>
@@ -33,7 +35,7 @@ asio::awaitable<result<void>> device_impl::flush()
     if (r.value < 0) {
         bump(counters.failed_requests);
         co_return make_error(static_cast<int>(-r.value),
-                             std::string("flush failed: ") + std::strerror(static_cast<int>(-r.value)) +
+                             std::string("flush failed: ") + platform::error_text(static_cast<int>(-r.value)) +
                                  (r.message.empty() ? "" : " (" + r.message + ")"));
     }
     co_return result<void>{};

@@ -1,5 +1,7 @@
 #include "node.hpp"
 
+#include <granule/platform/system_error.hpp>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -99,7 +101,7 @@ std::string message_or(const char *err, int rc)
 {
     if (err && *err)
         return err;
-    return std::strerror(-rc);
+    return platform::error_text(-rc);
 }
 
 // Host services handed to drivers; each forwards to the child's driver.

@@ -3,6 +3,8 @@
 #include "device_impl.hpp"
 #include "iov_util.hpp"
 
+#include <granule/platform/system_error.hpp>
+
 #include <granule/platform/aligned_buffer.hpp>
 
 #include <boost/asio/use_awaitable.hpp>
@@ -30,7 +32,7 @@ error io_error(const char *op, std::uint64_t offset, std::uint64_t bytes, std::i
 {
     int code = rc < 0 ? static_cast<int>(-rc) : EIO;
     std::string msg = std::string(op) + " at offset " + std::to_string(offset) + ", length " +
-                      std::to_string(bytes) + " failed: " + std::strerror(code);
+                      std::to_string(bytes) + " failed: " + platform::error_text(code);
     if (!detail.empty())
         msg += " (" + detail + ")";
     return make_error(code, msg);
