@@ -19,9 +19,11 @@ using driver_iov = std::vector<granule_iovec>;
 inline std::uint64_t iov_total(std::span<const io_buffer> iov)
 {
     std::uint64_t n = 0;
-    for (const auto &b : iov)
-        if (__builtin_add_overflow(n, b.len, &n))
+    for (const auto &b : iov) {
+        if (b.len > UINT64_MAX - n)
             return UINT64_MAX;
+        n += b.len;
+    }
     return n;
 }
 

@@ -85,20 +85,21 @@ result<std::uint64_t> parse_size(std::string_view text, std::string_view what)
         base = 16;
         i = 2;
     }
-    unsigned __int128 value = 0;
+    constexpr auto max = std::numeric_limits<std::uint64_t>::max();
+    std::uint64_t value = 0;
     std::size_t digits = 0;
     for (; i < text.size(); ++i, ++digits) {
-        int d;
+        unsigned d;
         char c = text[i];
         if (c >= '0' && c <= '9')
-            d = c - '0';
+            d = static_cast<unsigned>(c - '0');
         else if (base == 16 && std::isxdigit(static_cast<unsigned char>(c)))
-            d = std::tolower(static_cast<unsigned char>(c)) - 'a' + 10;
+            d = static_cast<unsigned>(std::tolower(static_cast<unsigned char>(c)) - 'a' + 10);
         else
             break;
-        value = value * base + d;
-        if (value > std::numeric_limits<std::uint64_t>::max())
+        if (value > (max - d) / static_cast<unsigned>(base))
             return bad("too large");
+        value = value * static_cast<unsigned>(base) + d;
     }
     if (digits == 0)
         return bad("not a number");
@@ -116,11 +117,11 @@ result<std::uint64_t> parse_size(std::string_view text, std::string_view what)
         case 'e': case 'E': shift = 60; break;
         default: return bad("unknown suffix (use k, M, G, T, P, E)");
         }
-        value <<= shift;
-        if (value > std::numeric_limits<std::uint64_t>::max())
+        if (shift && value > (max >> shift))
             return bad("too large");
+        value <<= shift;
     }
-    return static_cast<std::uint64_t>(value);
+    return value;
 }
 
 std::string redact_secrets(std::string_view text)
