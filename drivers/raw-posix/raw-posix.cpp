@@ -3,10 +3,10 @@
 // thread pool ("aio=threads"); the other blocking syscalls (fallocate,
 // ioctls) always run on the pool so the device thread never waits.
 #include "probe.hpp"
-#include "thread_pool.hpp"
 #include "uring_engine.hpp"
 
 #include <granule/driver.hpp>
+#include <granule/driver_thread_pool.hpp>
 #include <granule/platform/aligned_buffer.hpp>
 #include <granule/platform/system_error.hpp>
 
@@ -99,7 +99,7 @@ public:
                              " is not between 1 and " + std::to_string(max_aio_threads));
         open_file();
         probe();
-        pool_ = std::make_unique<raw_posix::thread_pool>(static_cast<unsigned>(threads));
+        pool_ = std::make_unique<granule::sdk::thread_pool>(static_cast<unsigned>(threads));
         if (uring)
             uring_ = std::make_unique<raw_posix::uring_engine>(fd_.get(), uring_entries, filename_,
                                                                ctx.host_polls(), ctx.host_unplugs());
@@ -463,7 +463,7 @@ private:
     std::string aio_option_;
     std::string aio_choice_;
     // Last: destroyed first, so their threads finish before the fd closes.
-    std::unique_ptr<raw_posix::thread_pool> pool_;
+    std::unique_ptr<granule::sdk::thread_pool> pool_;
     std::unique_ptr<raw_posix::uring_engine> uring_;
 };
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <deque>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -176,41 +177,6 @@ private:
 };
 
 }  // namespace
-
-blocking_worker::~blocking_worker()
-{
-    {
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
-    }
-    wake_.notify_all();
-    thread_.join();
-}
-
-void blocking_worker::push(std::unique_ptr<job> j)
-{
-    {
-        std::lock_guard lock(mutex_);
-        jobs_.push_back(std::move(j));
-    }
-    wake_.notify_one();
-}
-
-void blocking_worker::run()
-{
-    for (;;) {
-        std::unique_ptr<job> j;
-        {
-            std::unique_lock lock(mutex_);
-            wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
-            if (jobs_.empty())
-                return;  // stopping, and everything queued has run
-            j = std::move(jobs_.front());
-            jobs_.pop_front();
-        }
-        j->run();
-    }
-}
 
 void start_request(const io_target &t, const granule_request &req, granule::sdk::completion done)
 {

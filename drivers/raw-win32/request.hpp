@@ -15,56 +15,18 @@
 #include "iocp.hpp"
 
 #include <granule/driver.hpp>
+#include <granule/driver_thread_pool.hpp>
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 
 namespace raw_win32 {
 
 // Runs blocking calls (FlushFileBuffers has no overlapped form) in FIFO
 // order on a thread of its own, so neither the device thread nor the
 // completion thread waits for a disk cache flush.
-class blocking_worker {
-public:
-    blocking_worker() : thread_([this] { run(); }) {}
-    blocking_worker(const blocking_worker &) = delete;
-    blocking_worker &operator=(const blocking_worker &) = delete;
-    // Runs what is queued, then joins.
-    ~blocking_worker();
-
-    // f is moved into the queue (move-only is fine: it may own a completion);
-    // it must not throw (it completes with an error instead).
-    template <class F>
-    void post(F f)
-    {
-        push(std::make_unique<job_of<F>>(std::move(f)));
-    }
-
-private:
-    struct job {
-        virtual ~job() = default;
-        virtual void run() noexcept = 0;
-    };
-    template <class F>
-    struct job_of final : job {
-        explicit job_of(F f) : f_(std::move(f)) {}
-        void run() noexcept override { f_(); }
-        F f_;
-    };
-    void push(std::unique_ptr<job> j);
-    void run();
-
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    std::deque<std::unique_ptr<job>> jobs_;
-    bool stopping_ = false;
-    std::thread thread_;  // last: starts after the rest exists
-};
+using blocking_worker = granule::sdk::thread_pool;
 
 // What a request needs of its node. The node changes it only in reopen,
 // when no request is in flight.

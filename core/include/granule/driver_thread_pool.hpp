@@ -1,6 +1,7 @@
-// A fixed set of threads running move-only jobs in FIFO order. Blocking
-// syscalls (preadv, fdatasync, fallocate) run here so the device thread never
-// waits; completions are called from these threads.
+// Part of the driver SDK: a fixed set of threads running move-only jobs in
+// FIFO order, for the blocking calls a driver must keep off the device's
+// thread (preadv, fdatasync, fallocate, FlushFileBuffers). A job may own a
+// completion and call it from its thread, as the ABI allows.
 #pragma once
 
 #include <condition_variable>
@@ -10,12 +11,12 @@
 #include <thread>
 #include <vector>
 
-namespace raw_posix {
+namespace granule::sdk {
 
 class thread_pool {
 public:
     // Throws std::system_error if a thread cannot be started.
-    explicit thread_pool(unsigned threads)
+    explicit thread_pool(unsigned threads = 1)
     {
         try {
             for (unsigned i = 0; i < threads; ++i)
@@ -91,4 +92,4 @@ private:
     std::vector<std::thread> threads_;  // last: started after the rest exists
 };
 
-}  // namespace raw_posix
+}  // namespace granule::sdk
