@@ -397,10 +397,10 @@ private:
                 r.length());
             std::vector<iovec> one{{bounce.data(), r.length()}};
             if (!rd)
-                copy_iov(r, bounce.data(), r.length(), true);
+                copy_iov(r.iov().data(), r.iov().size(), bounce.data(), r.length(), true);
             int64_t n = rw_loop(rd, one, r.offset(), r.get().flags);
             if (rd && n > 0)
-                copy_iov(r, bounce.data(), static_cast<uint64_t>(n), false);
+                copy_iov(r.iov().data(), r.iov().size(), bounce.data(), static_cast<uint64_t>(n), false);
             return n;
         }
         std::vector<iovec> v;
@@ -408,19 +408,6 @@ private:
         for (const auto &e : r.iov())
             v.push_back({e.base, e.len});
         return rw_loop(rd, v, r.offset(), r.get().flags);
-    }
-
-    static void copy_iov(const owned_request &r, std::byte *buf, uint64_t n, bool gather)
-    {
-        for (const auto &e : r.iov()) {
-            uint64_t step = std::min(n, e.len);
-            if (gather)
-                std::memcpy(buf, e.base, step);
-            else
-                std::memcpy(e.base, buf, step);
-            buf += step;
-            n -= step;
-        }
     }
 
     int64_t rw_loop(bool rd, std::vector<iovec> &v, uint64_t offset, uint32_t flags)

@@ -41,7 +41,7 @@ public:
         bounce_ = granule::platform::aligned_buffer(t.bounce_alignment, length_);
         iov_.assign(req.iov, req.iov + req.iovcnt);
         if (!read_)
-            copy_iov(length_, true);
+            granule::sdk::copy_iov(iov_.data(), iov_.size(), bounce_.data(), length_, true);
         add_pieces(bounce_.data(), offset_, length_);
     }
 
@@ -117,7 +117,7 @@ private:
             short_seen = short_seen || p.done < p.want;
         }
         if (read_ && bounce_.data())
-            copy_iov(result, false);
+            granule::sdk::copy_iov(iov_.data(), iov_.size(), bounce_.data(), result, false);
         if (read_ || !fua_ || !t_.fua_needs_flush)
             return done_(static_cast<int64_t>(result));
         // FUA without write-through: durable once the cache is flushed.
@@ -147,21 +147,6 @@ private:
         return "raw-win32: " + std::string(read_ ? "read" : "write") + " of " +
                std::to_string(length_) + " bytes at offset " + std::to_string(offset_) +
                (read_ ? " from '" : " to '") + t_.filename + "'";
-    }
-
-    // gather: iovec -> bounce buffer; else bounce -> iovec, n bytes.
-    void copy_iov(uint64_t n, bool gather)
-    {
-        std::byte *b = bounce_.data();
-        for (const auto &e : iov_) {
-            uint64_t step = std::min(n, e.len);
-            if (gather)
-                std::memcpy(b, e.base, step);
-            else
-                std::memcpy(e.base, b, step);
-            b += step;
-            n -= step;
-        }
     }
 
     const io_target &t_;

@@ -15,30 +15,12 @@ include_guard(DIRECTORY)
 
 find_package(Qt6 REQUIRED COMPONENTS Core Test)
 
-# CTest reports a test whose output matches SKIP_REGULAR_EXPRESSION as
-# Skipped EVEN IF IT FAILED (measured with CMake 3.25: "echo SKIP; exit 1"
-# shows Skipped). A bare "SKIP" would let one skipped data row hide a failing
-# row of the same function. Qt's summary line says both: match "skipped"
-# only when nothing failed.
-set(GRANULE_QTEST_SKIP_REGEX "Totals: [0-9]+ passed, 0 failed, [1-9][0-9]* skipped")
+include(${CMAKE_CURRENT_LIST_DIR}/QtTestSlots.cmake)
 
 function(granule_qtest_functions source out_var)
-  file(READ ${source} text)
+  granule_qtest_slots(${source} slots)
   set(names "")
-  # Everything after "private slots:" up to the next access specifier or the
-  # end of the class.
-  string(FIND "${text}" "private slots:" start)
-  if(start EQUAL -1)
-    message(FATAL_ERROR "${source}: no 'private slots:' section")
-  endif()
-  string(SUBSTRING "${text}" ${start} -1 rest)
-  string(LENGTH "private slots:" skip)
-  string(SUBSTRING "${rest}" ${skip} -1 rest)
-  string(REGEX MATCH "^[^}]*" section "${rest}")
-  string(REGEX REPLACE "(public|protected|private)[ \t]*(slots)?[ \t]*:.*$" "" section "${section}")
-  string(REGEX MATCHALL "void[ \t\r\n]+[A-Za-z_][A-Za-z0-9_]*[ \t]*\\([ \t]*\\)" decls "${section}")
-  foreach(decl IN LISTS decls)
-    string(REGEX REPLACE "^void[ \t\r\n]+([A-Za-z0-9_]+).*$" "\\1" fn "${decl}")
+  foreach(fn IN LISTS slots)
     if(fn MATCHES "_data$" OR fn MATCHES "^init" OR fn MATCHES "^cleanup")
       continue()
     endif()

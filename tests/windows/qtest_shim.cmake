@@ -17,28 +17,9 @@ target_include_directories(granule_qtest_shim PUBLIC ${CMAKE_CURRENT_LIST_DIR}/s
 target_compile_options(granule_qtest_shim PUBLIC
   -include ${CMAKE_CURRENT_LIST_DIR}/shim/windows_quirks.hpp)
 
-# Same regex as GranuleQtTest.cmake: a skip only counts when nothing failed.
-set(GRANULE_SHIM_SKIP_REGEX "Totals: [0-9]+ passed, 0 failed, [1-9][0-9]* skipped")
-
-function(granule_shim_slots source out_var)
-  file(READ ${source} text)
-  string(FIND "${text}" "private slots:" start)
-  if(start EQUAL -1)
-    message(FATAL_ERROR "${source}: no 'private slots:' section")
-  endif()
-  string(SUBSTRING "${text}" ${start} -1 rest)
-  string(LENGTH "private slots:" skip)
-  string(SUBSTRING "${rest}" ${skip} -1 rest)
-  string(REGEX MATCH "^[^}]*" section "${rest}")
-  string(REGEX REPLACE "(public|protected|private)[ \t]*(slots)?[ \t]*:.*$" "" section "${section}")
-  string(REGEX MATCHALL "void[ \t\r\n]+[A-Za-z_][A-Za-z0-9_]*[ \t]*\\([ \t]*\\)" decls "${section}")
-  set(names "")
-  foreach(decl IN LISTS decls)
-    string(REGEX REPLACE "^void[ \t\r\n]+([A-Za-z0-9_]+).*$" "\\1" fn "${decl}")
-    list(APPEND names ${fn})
-  endforeach()
-  set(${out_var} ${names} PARENT_SCOPE)
-endfunction()
+# The slot parser and the skip rule (a skip only counts when nothing failed)
+# are the Qt build's own.
+include(${CMAKE_CURRENT_LIST_DIR}/../cmake/QtTestSlots.cmake)
 
 # Writes <dir>/<name>.moc for class <name> with slots <slots>; sets
 # <tests_var> to the test functions.
@@ -90,7 +71,7 @@ function(granule_add_shim_test)
   list(GET ARG_SOURCES 0 main_source)
   get_filename_component(main_source ${main_source} ABSOLUTE)
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${main_source})
-  granule_shim_slots(${main_source} slots)
+  granule_qtest_slots(${main_source} slots)
   set(moc_dir ${CMAKE_CURRENT_BINARY_DIR}/moc/${ARG_NAME})
   granule_shim_moc(${ARG_NAME} ${moc_dir} "${slots}" tests)
 
@@ -109,6 +90,6 @@ function(granule_add_shim_test)
     granule_add_wine_test(NAME win.${ARG_NAME}.${fn} LABEL ${ARG_LABEL}
                           COMMAND $<TARGET_FILE:${ARG_NAME}> ${fn})
     set_tests_properties(win.${ARG_NAME}.${fn} PROPERTIES
-      SKIP_REGULAR_EXPRESSION "${GRANULE_SHIM_SKIP_REGEX}")
+      SKIP_REGULAR_EXPRESSION "${GRANULE_QTEST_SKIP_REGEX}")
   endforeach()
 endfunction()

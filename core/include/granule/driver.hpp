@@ -235,6 +235,23 @@ private:
 };
 
 // The host's completion callback, owned: callable once, move-only.
+// Copies the first n bytes between an iovec and one contiguous buffer:
+// gather (iovec -> buf) for a bounced write, scatter (buf -> iovec) after a
+// bounced read. n must not exceed the iovec's total.
+inline void copy_iov(const granule_iovec *iov, std::size_t iovcnt, std::byte *buf,
+                     std::uint64_t n, bool gather) noexcept
+{
+    for (std::size_t i = 0; i < iovcnt && n; ++i) {
+        std::uint64_t step = std::min<std::uint64_t>(n, iov[i].len);
+        if (gather)
+            std::memcpy(buf, iov[i].base, step);
+        else
+            std::memcpy(iov[i].base, buf, step);
+        buf += step;
+        n -= step;
+    }
+}
+
 class completion {
 public:
     completion() noexcept = default;
