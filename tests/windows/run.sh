@@ -64,11 +64,7 @@ trap 'wineserver -k >/dev/null 2>&1 </dev/null || true' EXIT
 wine cmd /c exit >/dev/null 2>&1 </dev/null || true
 
 rc=0
-# until-pass:2: a rare heap corruption under Wine after concurrent requests and
-# a close (~1 in 20 runs of such scripts; docs/drivers/raw-win32.md, "Known
-# problems") must not turn CI red by chance. A test failing twice in a
-# row still fails, and every first failure is printed above its rerun.
-(cd "$build" && ctest -L windows -j"$jobs" --output-on-failure --repeat until-pass:2 "$@") || rc=$?
+(cd "$build" && ctest -L windows -j"$jobs" --output-on-failure "$@") || rc=$?
 end=$(date +%s)
 echo "tests/windows: build $((built - start)) s, tests $((end - built)) s, total $((end - start)) s" >&2
 exit $rc
