@@ -119,17 +119,6 @@ result<T> run_sync(device_impl &impl, asio::awaitable<result<T>> op)
     return asio::co_spawn(impl.executor(), std::move(op), asio::use_future).get();
 }
 
-// "driver=..." or "...,filename=..." is meant as options even when it does
-// not parse; a filename containing "driver=" must be given as filename=.
-bool looks_like_options(std::string_view spec)
-{
-    for (std::string_view key : {"driver=", "filename="})
-        if (spec.substr(0, key.size()) == key ||
-            spec.find("," + std::string(key)) != std::string_view::npos)
-            return true;
-    return false;
-}
-
 }  // namespace
 
 result<std::unique_ptr<device>> device::open(std::string_view spec, open_flags flags)

@@ -6,6 +6,17 @@
 
 namespace granule {
 
+// "driver=..." or "...,filename=..." is meant as options even when it does
+// not parse; a filename containing "driver=" must be given as filename=.
+bool looks_like_options(std::string_view spec)
+{
+    for (std::string_view key : {"driver=", "filename="})
+        if (spec.substr(0, key.size()) == key ||
+            spec.find("," + std::string(key)) != std::string_view::npos)
+            return true;
+    return false;
+}
+
 result<options> parse_options(std::string_view text)
 {
     options out;

@@ -88,6 +88,7 @@ loop4k)
     # A buffer misaligned by 1 byte: the whole padded block is bounced.
     bounce_check "$dev" "writev -m 1 -P 0x23 512 1024" 4096
     zero_discard_check "$dev"
+    convert_check "$dev"
     reopen_check "$dev" 4096 512
     ;;
 loop512)

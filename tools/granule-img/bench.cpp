@@ -2,6 +2,7 @@
 // bench, and reports ops/s, MB/s, latency percentiles and the device's
 // counters (bytes bounced, RMW cycles, serialisation waits). Completions run
 // on the device's executor, which is single-threaded: no locks here.
+#include "open_device.hpp"
 #include "subcommands.hpp"
 
 #include <granule/device.hpp>
@@ -197,13 +198,7 @@ int bench_command(int argc, char **argv)
     bench_options o;
     if (!parse_args(argc, argv, o))
         return 2;
-    auto opened = o.image_opts ? [&]() -> granule::result<std::unique_ptr<granule::device>> {
-        auto opts = granule::parse_options(o.spec);
-        if (!opts)
-            return opts.error();
-        return granule::device::open(*opts);
-    }()
-                               : granule::device::open(granule::options{{"filename", o.spec}});
+    auto opened = open_device(o.spec, o.image_opts);
     if (!opened) {
         std::fprintf(stderr, "granule-img bench: can't open %s: %s\n", o.spec.c_str(),
                      opened.error().message.c_str());

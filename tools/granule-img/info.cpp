@@ -3,6 +3,7 @@
 // where it came from. Sources are the "limit: value (source)" info lines of
 // the drivers whose value is the device's; what no driver claims is the
 // core's (a default, or raised to another limit).
+#include "open_device.hpp"
 #include "subcommands.hpp"
 
 #include <granule/device.hpp>
@@ -156,14 +157,7 @@ int info_command(int argc, char **argv)
         std::fprintf(stderr, "granule-img info: SPEC missing\n%s", usage_text);
         return 2;
     }
-    granule::result<std::unique_ptr<granule::device>> dev = granule::make_error(EINVAL, "");
-    if (image_opts) {
-        auto opts = granule::parse_options(spec);
-        dev = opts ? granule::device::open(*opts, flags)
-                   : granule::result<std::unique_ptr<granule::device>>(opts.error());
-    } else {
-        dev = granule::device::open(spec, flags);
-    }
+    auto dev = open_device(spec, image_opts, flags);
     if (!dev) {
         std::fprintf(stderr, "granule-img info: can't open %s: %s\n", spec.c_str(),
                      dev.error().message.c_str());

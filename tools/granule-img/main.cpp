@@ -5,6 +5,7 @@
 //                                                 every O_DIRECT probe vs trial truth
 //
 //   granule-img bench [options] [--image-opts] SPEC  load generator (like qemu-img bench)
+//   granule-img convert [-n] [-p] [-S SPARSE] SRC DST  copy between any two backends
 //
 // Adding a subcommand: write NAME.cpp with `int NAME_command(int argc, char
 // **argv)` (argv[0] is "NAME"; return the exit status) and declare it in
@@ -32,13 +33,15 @@ constexpr subcommand subcommands[] = {
      "every O_DIRECT probing method next to the trial-verified truth"},
     {"bench", bench_command, "[-c N] [-d DEPTH] [-s SIZE] [-w] [-r] [-m MISALIGN] SPEC",
      "load generator like qemu-img bench: ops/s, MB/s, latency, device counters"},
+    {"convert", convert_command, "[-n] [-p] [-S SPARSE] [-c CHUNK] SRC DST",
+     "copies SRC to DST (any backends, any lengths), zero runs as holes or zeroes"},
 };
 
 void usage(std::FILE *out)
 {
     std::fputs("usage: granule-img COMMAND [ARGS]\n\ncommands:\n", out);
     for (const auto &c : subcommands)
-        std::fprintf(out, "  %-6s %s\n         %s\n", c.name, c.args, c.help);
+        std::fprintf(out, "  %-7s %s\n          %s\n", c.name, c.args, c.help);
     std::fputs("\n'granule-img COMMAND --help' describes one command.\n"
                "Exit status: 0 success, 1 failure (probe: a chosen value below the truth),\n"
                "2 usage error, 3 (probe) a chosen value above the truth.\n",

@@ -7,3 +7,4 @@
 int info_command(int argc, char **argv);
 int probe_command(int argc, char **argv);
 int bench_command(int argc, char **argv);
+int convert_command(int argc, char **argv);

@@ -17,6 +17,11 @@ using options = std::map<std::string, std::string>;
 // duplicate key).
 result<options> parse_options(std::string_view text);
 
+// Whether device::open(spec) reads spec as dotted options: it holds
+// "driver=" or "filename=" at top level (even when it then fails to parse);
+// otherwise spec is a filename shorthand ("d.img", "iscsi://...").
+bool looks_like_options(std::string_view spec);
+
 // "a=1,b.c=2" from options, with ',' doubled in values.
 std::string format_options(const options &opts);
 

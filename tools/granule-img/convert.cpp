@@ -1,0 +1,185 @@
+// granule-img convert: copies SRC to DST through two granule devices, so
+// either side may be any backend (file, block device with O_DIRECT, iSCSI
+// LUN, a blkdebug stack) and any length (the core pads what the backends
+// cannot take). Zero runs of at least the sparse size become holes in a
+// target created here, and write_zeroes in an existing one (-n), so its
+// old data never survives under a zero run of the source.
+#include "convert_copy.hpp"
+#include "open_device.hpp"
+#include "subcommands.hpp"
+
+#include <granule/options.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace {
+
+constexpr const char *usage_text =
+    "usage: granule-img convert [-n] [-p] [-S SPARSE_SIZE] [-c CHUNK]\n"
+    "                           [--image-opts] [--target-image-opts] SRC DST\n"
+    "\n"
+    "  SRC, DST     filenames or dotted options, as for 'info'\n"
+    "  -n           write into an existing DST (its zero runs are written as\n"
+    "               zeroes; its bytes past SRC's length are kept); without -n a\n"
+    "               filename DST must not exist and is created sparse\n"
+    "  -p           progress on stderr\n"
+    "  -S SIZE      zero runs of at least SIZE (aligned to SIZE) are not copied as\n"
+    "               data (default 4k; 0 copies every byte as data)\n"
+    "  -c CHUNK     bytes per read (default 1M)\n"
+    "  --image-opts, --target-image-opts   SRC / DST are dotted options\n";
+
+int usage_error(const std::string &why)
+{
+    std::fprintf(stderr, "granule-img convert: %s\n%s", why.c_str(), usage_text);
+    return 2;
+}
+
+struct convert_args {
+    copy_options copy;
+    bool existing = false;  // -n
+    bool src_opts = false;
+    bool dst_opts = false;
+    std::string src, dst;
+};
+
+bool parse_size_arg(const char *text, const char *what, std::uint64_t &out, std::string &why)
+{
+    auto v = granule::parse_size(text ? text : "", what);
+    if (!v) {
+        why = v.error().message;
+        return false;
+    }
+    out = *v;
+    return true;
+}
+
+// 0 when parsed, else the exit status.
+int parse_args(int argc, char **argv, convert_args &a)
+{
+    std::string why;
+    for (int i = 1; i < argc; ++i) {
+        std::string_view s = argv[i];
+        const char *next = i + 1 < argc ? argv[i + 1] : nullptr;
+        if (s == "-h" || s == "--help") {
+            std::fputs(usage_text, stdout);
+            return -1;
+        } else if (s == "-n") {
+            a.existing = true;
+        } else if (s == "-p") {
+            a.copy.progress = true;
+        } else if (s == "--image-opts") {
+            a.src_opts = true;
+        } else if (s == "--target-image-opts") {
+            a.dst_opts = true;
+        } else if (s == "-S" || s == "-c") {
+            if (!next)
+                return usage_error(std::string("option '") + argv[i] + "' needs a value");
+            auto &field = s == "-S" ? a.copy.sparse_size : a.copy.chunk;
+            if (!parse_size_arg(next, s == "-S" ? "option '-S'" : "option '-c'", field, why))
+                return usage_error(why);
+            ++i;
+        } else if (s.size() > 1 && s[0] == '-') {
+            return usage_error("unknown option '" + std::string(s) + "'");
+        } else if (a.src.empty()) {
+            a.src = s;
+        } else if (a.dst.empty()) {
+            a.dst = s;
+        } else {
+            return usage_error("one SRC and one DST, not '" + std::string(s) + "' too");
+        }
+    }
+    if (a.dst.empty())
+        return usage_error(a.src.empty() ? "SRC and DST missing" : "DST missing");
+    if (a.copy.chunk == 0 || a.copy.chunk > (std::uint64_t(1) << 30))
+        return usage_error("option '-c': chunk must be 1 byte to 1G, not " +
+                           std::to_string(a.copy.chunk));
+    if (a.copy.sparse_size > a.copy.chunk)
+        return usage_error("option '-S': sparse size " + std::to_string(a.copy.sparse_size) +
+                           " is larger than the chunk " + std::to_string(a.copy.chunk));
+    return 0;
+}
+
+// A DST given as a plain path is created by convert (and removed again if
+// the copy fails); options and URLs name something that must exist.
+bool is_plain_path(const convert_args &a)
+{
+    return !a.dst_opts && !granule::looks_like_options(a.dst) &&
+           a.dst.find("://") == std::string::npos;
+}
+
+}  // namespace
+
+int convert_command(int argc, char **argv)
+{
+    convert_args a;
+    if (int rc = parse_args(argc, argv, a))
+        return rc < 0 ? 0 : rc;
+
+    auto src = open_device(a.src, a.src_opts, granule::open_flags{.read_only = true});
+    if (!src) {
+        std::fprintf(stderr, "granule-img convert: can't open SRC %s: %s\n",
+                     granule::redact_secrets(a.src).c_str(), src.error().message.c_str());
+        return 1;
+    }
+
+    const std::filesystem::path dst_path = a.dst;
+    bool created = false;
+    if (is_plain_path(a)) {
+        std::error_code ec;
+        bool exists = std::filesystem::exists(dst_path, ec);
+        if (exists && !a.existing) {
+            std::fprintf(stderr,
+                         "granule-img convert: DST '%s' exists; pass -n to write into it "
+                         "(nothing was changed)\n",
+                         a.dst.c_str());
+            return 1;
+        }
+        if (!exists && a.existing) {
+            std::fprintf(stderr,
+                         "granule-img convert: DST '%s' does not exist (-n writes into an "
+                         "existing target)\n",
+                         a.dst.c_str());
+            return 1;
+        }
+        if (!exists) {
+            std::ofstream(dst_path, std::ios::binary);
+            if (!std::filesystem::exists(dst_path, ec)) {
+                std::fprintf(stderr, "granule-img convert: can't create DST '%s'\n",
+                             a.dst.c_str());
+                return 1;
+            }
+            created = true;
+        }
+    }
+    auto remove_created = [&] {
+        if (created) {
+            std::error_code ec;
+            std::filesystem::remove(dst_path, ec);
+            std::fprintf(stderr, "granule-img convert: removed the incomplete '%s'\n",
+                         a.dst.c_str());
+        }
+    };
+
+    auto dst = open_device(a.dst, a.dst_opts);
+    if (!dst) {
+        std::fprintf(stderr, "granule-img convert: can't open DST %s: %s\n",
+                     granule::redact_secrets(a.dst).c_str(), dst.error().message.c_str());
+        remove_created();
+        return 1;
+    }
+    a.copy.target_is_zero = created;
+    auto done = copy_device(**src, **dst, a.copy);
+    (*dst).reset();  // closes (and flushes) before a failed file is removed
+    if (!done) {
+        std::fprintf(stderr, "granule-img convert: %s\n", done.error().message.c_str());
+        remove_created();
+        return 1;
+    }
+    std::printf("%s\n", copy_summary(*done).c_str());
+    return 0;
+}
