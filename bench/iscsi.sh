@@ -6,13 +6,7 @@
 #
 #   bench/iscsi.sh [--count N] [--repeat R]       (root)
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-GRANULE_SOURCE_DIR=$(cd "$here/.." && pwd)
-. "$GRANULE_SOURCE_DIR/tools/deps.sh"
-ensure_packages "${GRANULE_BUILD_PACKAGES[@]}" tgt libiscsi-bin qemu-utils qemu-block-extra
-build=${GRANULE_BUILD_DIR:-$GRANULE_SOURCE_DIR/build}
-granule_build "$build"
-img_tool="$build/tools/granule-img/granule-img"
+. "$(dirname "$0")/common.sh" tgt libiscsi-bin qemu-utils qemu-block-extra
 
 count=20000
 repeat=1

@@ -9,13 +9,7 @@
 # O_DIRECT requests on a 4096-sector device, so unaligned cases have no fio
 # column: that gap is exactly what Granule closes.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-GRANULE_SOURCE_DIR=$(cd "$here/.." && pwd)
-. "$GRANULE_SOURCE_DIR/tools/deps.sh"
-ensure_packages "${GRANULE_BUILD_PACKAGES[@]}" fio qemu-utils
-build=${GRANULE_BUILD_DIR:-$GRANULE_SOURCE_DIR/build}
-granule_build "$build"
-img_tool="$build/tools/granule-img/granule-img"
+. "$(dirname "$0")/common.sh" fio qemu-utils
 
 count=50000
 size_mib=1024
@@ -28,17 +22,7 @@ while [ $# -gt 0 ]; do
     *) echo "unknown argument $1" >&2; exit 2 ;;
     esac
 done
-[ "$(id -u)" -eq 0 ] || { echo "bench/run.sh needs root (loop devices)" >&2; exit 1; }
-
-work=$(mktemp -d /var/tmp/granule-bench.XXXXXX)
-loop=""
-cleanup() {
-    [ -n "$loop" ] && losetup -d "$loop" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-truncate -s "${size_mib}M" "$work/backing.img"
-loop=$(losetup -f --show --sector-size 4096 --direct-io=on "$work/backing.img")
+bench_loop "$size_mib" bench
 # Written data everywhere: reads of holes would measure nothing.
 dd if=/dev/zero of="$loop" bs=1M count="$size_mib" oflag=direct status=none
 echo "device: $loop ($(blockdev --getss "$loop")-byte logical sectors, ${size_mib} MiB), count $count" >&2

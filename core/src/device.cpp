@@ -199,6 +199,10 @@ result<void> device::pwrite_zeroes(std::uint64_t offset, std::uint64_t len)
     return run_sync(*impl_, impl_->pwrite_zeroes(offset, len));
 }
 result<void> device::truncate(std::uint64_t len) { return run_sync(*impl_, impl_->truncate(len)); }
+result<block_extent> device::block_status(std::uint64_t offset, std::uint64_t len)
+{
+    return run_sync(*impl_, impl_->block_status(offset, len));
+}
 result<void> device::reopen(const options &changes)
 {
     return run_sync(*impl_, impl_->reopen(changes));

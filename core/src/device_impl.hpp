@@ -49,6 +49,8 @@ public:
     boost::asio::awaitable<result<void>> pwrite_zeroes(std::uint64_t offset, std::uint64_t bytes);
     boost::asio::awaitable<result<void>> truncate(std::uint64_t length);
     boost::asio::awaitable<result<void>> reopen(options changes);
+    boost::asio::awaitable<result<block_extent>> block_status(std::uint64_t offset,
+                                                              std::uint64_t bytes);
 
     // Raises a pipeline event (e.g. "pwritev_rmw_head") on the debug node;
     // a blkdebug breakpoint suspends the request here.

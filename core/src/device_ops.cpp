@@ -41,6 +41,39 @@ asio::awaitable<result<void>> device_impl::flush()
     co_return result<void>{};
 }
 
+// The driver is asked from the request-aligned offset below (it may only
+// answer for aligned ranges); an answer that ends before offset tells
+// nothing, so it counts as data up to the next block.
+asio::awaitable<result<block_extent>> device_impl::block_status(std::uint64_t offset,
+                                                               std::uint64_t bytes)
+{
+    if (auto v = validate("block_status", offset, bytes); !v)
+        co_return v.error();
+    const auto len = length();
+    if (offset >= len)
+        co_return block_extent{bytes, true, false};
+    bytes = std::min(bytes, len - offset);
+    const auto &d = root_->driver();
+    if (!d.block_status)
+        co_return block_extent{bytes, false, true};
+    const auto a = io_align();
+    const auto start = align_down(offset, a);
+    const auto ask = std::min(align_up(offset + bytes, a), align_up(len, a)) - start;
+    granule_block_status out{};
+    auto r = co_await call([&](granule_completion_fn cb, void *opaque) {
+        d.block_status(root_->state(), start, ask, &out, cb, opaque);
+        return 0;
+    });
+    if (r.value < 0)
+        co_return io_error("block_status", offset, bytes, r.value, r.message);
+    const auto skip = offset - start;
+    if (out.bytes <= skip)
+        co_return block_extent{std::min(bytes, start + a - offset), false, true};
+    const auto held = std::min(out.bytes - skip, bytes);
+    co_return block_extent{held, (out.status & GRANULE_BLOCK_ZERO) != 0,
+                           (out.status & GRANULE_BLOCK_DATA) != 0};
+}
+
 asio::awaitable<result<void>> device_impl::pdiscard(std::uint64_t offset, std::uint64_t bytes)
 {
     return counted(counters.discard_requests, discard_tracked(offset, bytes));

@@ -93,13 +93,21 @@ expect_rc "bad -S" 2 out9 "$GI" convert -S 12q src.img y.img &&
     expect_text "bad -S" out9 "option '-S'.*12q"
 expect_rc "sparse above chunk" 2 out10 "$GI" convert -S 8k -c 4k src.img y.img &&
     expect_text "sparse above chunk" out10 "sparse size 8192 is larger than the chunk 4096"
-# A read error half way: named with its offset, the created file removed.
+# A read error: named with its offset, the created file removed.
 expect_rc "read error in SRC" 1 out11 "$GI" convert \
-    "driver=blkdebug,inject-error.0.event=read_aio,inject-error.0.errno=5,inject-error.0.offset=3M,image.filename=src.img" \
+    "driver=blkdebug,inject-error.0.event=read_aio,inject-error.0.errno=5,inject-error.0.offset=8k,image.filename=src.img" \
     z.img &&
-    expect_text "read error" out11 "SRC: read at offset 3145728, length 1048576 failed: .*injected error 5" &&
+    expect_text "read error" out11 "SRC: read at offset 0, length 1048576 failed: .*injected error 5" &&
     expect_text "removed" out11 "removed the incomplete 'z.img'" &&
     { [ ! -e z.img ] || fail "z.img left behind after a failed convert"; }
+# Holes of SRC are not read at all (block status): an error injected into
+# one never fires.
+if expect_rc "holes not read" 0 out13 "$GI" convert \
+    "driver=blkdebug,inject-error.0.event=read_aio,inject-error.0.offset=3M,image.filename=src.img" \
+    holes.img; then
+    cmp src.img holes.img >&2 || fail "holes.img differs from src.img"
+    ok "a hole of SRC (with an error injected) was not read"
+fi
 # A write error on an existing DST: named with its offset; what was
 # written before it stays (nothing can undo it), nothing after it.
 cp old.img keep.img

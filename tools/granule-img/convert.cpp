@@ -20,7 +20,7 @@
 namespace {
 
 constexpr const char *usage_text =
-    "usage: granule-img convert [-n] [-p] [-S SPARSE_SIZE] [-c CHUNK]\n"
+    "usage: granule-img convert [-n] [-p] [-S SPARSE_SIZE] [-c CHUNK] [-m DEPTH]\n"
     "                           [--image-opts] [--target-image-opts] SRC DST\n"
     "\n"
     "  SRC, DST     filenames or dotted options, as for 'info'\n"
@@ -31,6 +31,8 @@ constexpr const char *usage_text =
     "  -S SIZE      zero runs of at least SIZE (aligned to SIZE) are not copied as\n"
     "               data (default 4k; 0 copies every byte as data)\n"
     "  -c CHUNK     bytes per read (default 1M)\n"
+    "  -m DEPTH     chunks whose writes may be in flight while the next are read\n"
+    "               (default 8, 1 to 64)\n"
     "  --image-opts, --target-image-opts   SRC / DST are dotted options\n";
 
 int usage_error(const std::string &why)
@@ -76,6 +78,16 @@ int parse_args(int argc, char **argv, convert_args &a)
             a.src_opts = true;
         } else if (s == "--target-image-opts") {
             a.dst_opts = true;
+        } else if (s == "-m") {
+            std::uint64_t depth = 0;
+            if (!next)
+                return usage_error("option '-m' needs a value");
+            if (!parse_size_arg(next, "option '-m'", depth, why))
+                return usage_error(why);
+            if (depth < 1 || depth > 64)
+                return usage_error("option '-m': depth must be 1 to 64, not " + std::string(next));
+            a.copy.depth = static_cast<unsigned>(depth);
+            ++i;
         } else if (s == "-S" || s == "-c") {
             if (!next)
                 return usage_error(std::string("option '") + argv[i] + "' needs a value");

@@ -2,14 +2,20 @@
 
 #include <granule/platform/aligned_buffer.hpp>
 
+#include <boost/asio/use_future.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <future>
+#include <optional>
+#include <vector>
 
 namespace {
 
 using granule::make_error;
+using io_future = std::future<granule::result<std::size_t>>;
 
 // The core's messages name the request ("write at offset N, length L
 // failed: ..."); those that do not get the range added.
@@ -23,9 +29,17 @@ granule::error side_error(const char *side, const granule::error &e, const char 
     return granule::error{e.code, std::string(side) + ": " + m};
 }
 
+granule::result<std::size_t> wait(io_future &f)
+{
+    try {
+        return f.get();
+    } catch (const std::bad_alloc &) {
+        return make_error(ENOMEM, "out of memory");
+    }
+}
+
 bool all_zero(const std::byte *p, std::size_t n)
 {
-    // Word-wise first: most data chunks differ from zero in their first bytes.
     static constexpr std::byte zeros[512] = {};
     while (n >= sizeof zeros) {
         if (std::memcmp(p, zeros, sizeof zeros) != 0)
@@ -36,66 +50,188 @@ bool all_zero(const std::byte *p, std::size_t n)
     return std::memcmp(p, zeros, n) == 0;
 }
 
-class run_writer {
-public:
-    run_writer(granule::device &dst, const copy_options &o, copy_result &r)
-        : dst_(dst), opts_(o), res_(r)
+// One chunk of SRC in memory: its read in flight, or the writes of its data
+// runs. The buffer is read into again only once both are over.
+struct slot {
+    struct pending {
+        std::uint64_t off, len;
+        io_future done;
+    };
+    granule::platform::aligned_buffer buf;
+    std::uint64_t off = 0, len = 0;
+    bool hole = false;  // SRC said it reads as zeroes: not read at all
+    std::optional<io_future> read;
+    std::vector<pending> writes;
+
+    // Waits for everything in flight; the first write failure.
+    granule::result<void> drain()
     {
+        if (read) {
+            (void)wait(*read);
+            read.reset();
+        }
+        granule::result<void> first;
+        for (auto &w : writes)
+            if (auto r = wait(w.done); !r && first)
+                first = side_error("DST", r.error(), "write", w.off, w.len);
+        writes.clear();
+        return first;
+    }
+};
+
+// Reads run ahead of the chunk being cut into runs; data runs are written
+// asynchronously from their chunk's buffer; a zero run may span chunks and
+// is handled (skipped, or one write_zeroes) when data follows or at the end.
+class copier {
+public:
+    copier(granule::device &src, granule::device &dst, const copy_options &o, copy_result &r,
+           std::size_t align)
+        : src_(src), dst_(dst), opts_(o), res_(r), slots_(std::max(1u, o.depth))
+    {
+        for (auto &s : slots_)
+            s.buf = granule::platform::aligned_buffer(align, opts_.chunk);
     }
 
-    // Bytes [off, off+len) of the source are at p and are zero or not.
-    granule::result<void> add(std::uint64_t off, const std::byte *p, std::uint64_t len, bool zero)
+    granule::result<void> run()
     {
-        if (len_ && (zero != zero_ || off != off_ + len_)) {
-            if (auto r = flush(); !r)
-                return r;
+        const std::uint64_t chunks = (res_.bytes + opts_.chunk - 1) / opts_.chunk;
+        const std::uint64_t ahead = std::max<std::size_t>(1, slots_.size() / 2);
+        granule::result<void> st;
+        std::uint64_t issued = 0;
+        for (std::uint64_t k = 0; k < chunks && st; ++k) {
+            while (st && issued < chunks && issued <= k + ahead)
+                st = start_read(issued++);
+            if (!st)
+                break;
+            slot &s = slots_[k % slots_.size()];
+            if (s.hole) {
+                add_zeroes(s.off, s.len);
+                if (opts_.progress)
+                    show_progress(s.off + s.len);
+                continue;
+            }
+            auto r = wait(*s.read);
+            s.read.reset();
+            if (!r) {
+                st = side_error("SRC", r.error(), "read", s.off, s.len);
+                break;
+            }
+            st = cut_into_runs(s);
+            if (opts_.progress)
+                show_progress(s.off + s.len);
         }
-        if (!len_) {
-            off_ = off;
-            p_ = p;
-            zero_ = zero;
-        }
-        len_ += len;
+        if (st)
+            st = end_zero_run();
+        for (auto &s : slots_)
+            if (auto d = s.drain(); !d && st)
+                st = d;
+        return st;
+    }
+
+private:
+    granule::result<void> start_read(std::uint64_t k)
+    {
+        slot &s = slots_[k % slots_.size()];
+        if (auto d = s.drain(); !d)
+            return d;
+        s.off = k * opts_.chunk;
+        s.len = std::min<std::uint64_t>(opts_.chunk, res_.bytes - s.off);
+        // A hole in SRC (SEEK_HOLE, for instance) needs no reading; when SRC
+        // cannot tell, the chunk is read and scanned.
+        s.hole = opts_.sparse_size && known_zero_until(s.off) >= s.off + s.len;
+        if (s.hole)
+            return {};
+        std::vector<granule::io_buffer> iov{{s.buf.data(), s.len}};
+        s.read = src_.async_preadv(s.off, std::move(iov), boost::asio::use_future);
         return {};
     }
 
-    granule::result<void> flush()
+    // Units are aligned to absolute offsets, so a hole in DST never starts
+    // or ends inside a block SRC and DST both see as one.
+    granule::result<void> cut_into_runs(slot &s)
     {
-        if (!len_)
-            return {};
-        auto off = off_, len = len_;
-        len_ = 0;
-        if (!zero_) {
-            auto w = dst_.pwrite(off, p_, len);
-            if (!w)
-                return side_error("DST", w.error(), "write", off, len);
-            res_.data_bytes += len;
-            return {};
+        const std::uint64_t unit = opts_.sparse_size, end = s.off + s.len;
+        std::uint64_t data_off = 0, data_len = 0;
+        for (std::uint64_t pos = s.off; pos < end;) {
+            std::uint64_t next = unit ? std::min(end, (pos / unit + 1) * unit) : end;
+            const std::byte *p = s.buf.data() + (pos - s.off);
+            bool whole_unit = next - pos == std::min(unit, res_.bytes - pos / unit * unit);
+            if (unit && whole_unit && all_zero(p, next - pos)) {
+                write_data(s, data_off, data_len);
+                data_len = 0;
+                add_zeroes(pos, next - pos);
+            } else {
+                if (auto z = end_zero_run(); !z)
+                    return z;
+                if (!data_len)
+                    data_off = pos;
+                data_len += next - pos;
+            }
+            pos = next;
         }
+        write_data(s, data_off, data_len);
+        return {};
+    }
+
+    void write_data(slot &s, std::uint64_t off, std::uint64_t len)
+    {
+        if (!len)
+            return;
+        std::vector<granule::io_buffer> iov{{s.buf.data() + (off - s.off), len}};
+        s.writes.push_back({off, len, dst_.async_pwritev(off, std::move(iov),
+                                                         boost::asio::use_future)});
+        res_.data_bytes += len;
+    }
+
+    // Where the zero extent of SRC at off ends (off when it is data). One
+    // query answers for a whole extent, so a block device (all data) is
+    // asked once, a sparse file once per extent.
+    std::uint64_t known_zero_until(std::uint64_t off)
+    {
+        if (off >= extent_end_) {
+            auto b = src_.block_status(off, res_.bytes - off);
+            extent_end_ = b ? off + b->bytes : res_.bytes;
+            extent_zero_ = b && b->zero;
+        }
+        return extent_zero_ ? extent_end_ : off;
+    }
+
+    void add_zeroes(std::uint64_t off, std::uint64_t len)
+    {
+        if (!zero_len_)
+            zero_off_ = off;
+        zero_len_ += len;
+    }
+
+    granule::result<void> end_zero_run()
+    {
+        if (!zero_len_)
+            return {};
+        auto off = zero_off_, len = zero_len_;
+        zero_len_ = 0;
         res_.zero_bytes += len;
         if (opts_.target_is_zero)
             return {};
-        auto z = dst_.pwrite_zeroes(off, len);
-        if (!z)
+        if (auto z = dst_.pwrite_zeroes(off, len); !z)
             return side_error("DST", z.error(), "write zeroes", off, len);
         return {};
     }
 
-private:
-    granule::device &dst_;
+    void show_progress(std::uint64_t done) const
+    {
+        double pct = res_.bytes ? 100.0 * double(done) / double(res_.bytes) : 100.0;
+        std::fprintf(stderr, "\r    (%.2f/100%%)", pct);
+        std::fflush(stderr);
+    }
+
+    granule::device &src_, &dst_;
     const copy_options &opts_;
     copy_result &res_;
-    std::uint64_t off_ = 0, len_ = 0;
-    const std::byte *p_ = nullptr;
-    bool zero_ = false;
+    std::vector<slot> slots_;
+    std::uint64_t zero_off_ = 0, zero_len_ = 0;
+    std::uint64_t extent_end_ = 0;  // SRC's block status is known up to here
+    bool extent_zero_ = false;
 };
-
-void show_progress(std::uint64_t done, std::uint64_t total)
-{
-    double pct = total ? 100.0 * double(done) / double(total) : 100.0;
-    std::fprintf(stderr, "\r    (%.2f/100%%)", pct);
-    std::fflush(stderr);
-}
 
 }  // namespace
 
@@ -112,45 +248,22 @@ granule::result<copy_result> copy_device(granule::device &src, granule::device &
         return make_error(ENOSPC, "DST holds " + std::to_string(dst.length()) +
                                       " bytes, SRC has " + std::to_string(res.bytes) +
                                       " and DST cannot grow: nothing was written");
-    const auto sl = src.get_limits(), dl = dst.get_limits();
+    const auto src_lim = src.get_limits(), dst_lim = dst.get_limits();
     const std::size_t align = std::max<std::uint64_t>(
-        {sl.opt_mem_alignment, dl.opt_mem_alignment, std::uint64_t(4096)});
-    granule::platform::aligned_buffer buf(align, opts.chunk);
-    const std::uint64_t unit = opts.sparse_size;
-
-    for (std::uint64_t off = 0; off < res.bytes;) {
-        const std::uint64_t n = std::min<std::uint64_t>(opts.chunk, res.bytes - off);
-        auto r = src.pread(off, buf.data(), n);
-        if (!r)
-            return side_error("SRC", r.error(), "read", off, n);
-        run_writer runs(dst, opts, res);
-        for (std::uint64_t pos = off; pos < off + n;) {
-            // Units are aligned to absolute offsets, so a hole in DST never
-            // starts or ends inside a block SRC and DST both see as one.
-            std::uint64_t end = unit ? std::min(off + n, (pos / unit + 1) * unit) : off + n;
-            const std::byte *p = buf.data() + (pos - off);
-            bool zero = unit && end - pos == std::min(unit, res.bytes - pos / unit * unit) &&
-                        all_zero(p, end - pos);
-            if (auto a = runs.add(pos, p, end - pos, zero); !a)
-                return a.error();
-            pos = end;
-        }
-        if (auto f = runs.flush(); !f)
-            return f.error();
-        off += n;
-        if (opts.progress)
-            show_progress(off, res.bytes);
-    }
+        {src_lim.opt_mem_alignment, dst_lim.opt_mem_alignment, std::uint64_t(4096)});
+    auto copied = copier(src, dst, opts, res, align).run();
     if (opts.progress)
         std::fputc('\n', stderr);
+    if (!copied)
+        return copied.error();
     // Trailing holes of a created target: the length comes from truncate.
     if (dst.length() < res.bytes) {
         if (auto t = dst.truncate(res.bytes); !t)
-            return make_error(t.error().code, "truncate of DST to " + std::to_string(res.bytes) +
+            return make_error(t.error().code, "DST: truncate to " + std::to_string(res.bytes) +
                                                   " bytes failed: " + t.error().message);
     }
     if (auto f = dst.flush(); !f)
-        return make_error(f.error().code, "flush of DST failed: " + f.error().message);
+        return make_error(f.error().code, "DST: flush failed: " + f.error().message);
     res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return res;
 }

@@ -17,6 +17,8 @@ struct copy_options {
     // otherwise they are written with pwrite_zeroes.
     bool target_is_zero = false;
     bool progress = false;
+    // Chunks whose writes may be in flight while the next ones are read.
+    unsigned depth = 8;
 };
 
 struct copy_result {

@@ -33,7 +33,7 @@ constexpr subcommand subcommands[] = {
      "every O_DIRECT probing method next to the trial-verified truth"},
     {"bench", bench_command, "[-c N] [-d DEPTH] [-s SIZE] [-w] [-r] [-m MISALIGN] SPEC",
      "load generator like qemu-img bench: ops/s, MB/s, latency, device counters"},
-    {"convert", convert_command, "[-n] [-p] [-S SPARSE] [-c CHUNK] SRC DST",
+    {"convert", convert_command, "[-n] [-p] [-S SPARSE] [-c CHUNK] [-m DEPTH] SRC DST",
      "copies SRC to DST (any backends, any lengths), zero runs as holes or zeroes"},
 };
 

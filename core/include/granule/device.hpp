@@ -43,6 +43,13 @@ struct open_flags {
     bool read_only = false;
 };
 
+// What block_status says about [offset, offset + bytes).
+struct block_extent {
+    std::uint64_t bytes = 0;  // how far from offset the answer holds (>= 1)
+    bool zero = false;        // reads return zeroes (a hole, or past the end)
+    bool data = false;        // allocated in the backend
+};
+
 class device_impl;
 
 class device {
@@ -94,6 +101,11 @@ public:
     result<void> pwrite_zeroes(std::uint64_t offset, std::uint64_t len);
     result<void> truncate(std::uint64_t len);
     result<void> reopen(const options &changes);
+    // Whether a range reads as zeroes without reading it (SEEK_DATA/HOLE on
+    // files, for instance), for the first answer.bytes bytes from offset
+    // (at most len). A backend that cannot tell says data, never zero.
+    // Not ordered with writes in flight: ask once they completed.
+    result<block_extent> block_status(std::uint64_t offset, std::uint64_t len);
 
     std::uint64_t length() const;
     bool read_only() const;
