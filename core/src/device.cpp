@@ -19,20 +19,22 @@ stats atomic_stats::snapshot() const
     auto g = [](const std::atomic<std::uint64_t> &a) { return a.load(std::memory_order_relaxed); };
     return {g(read_requests), g(write_requests), g(flush_requests),  g(discard_requests),
             g(zero_requests), g(bytes_read),     g(bytes_written),   g(bytes_bounced),
-            g(rmw_cycles),    g(serialisation_waits), g(driver_requests), g(failed_requests)};
+            g(rmw_cycles),    g(serialisation_waits), g(driver_requests), g(failed_requests),
+            g(throttle_waits)};
 }
 
 void atomic_stats::reset()
 {
     for (auto *a : {&read_requests, &write_requests, &flush_requests, &discard_requests,
                     &zero_requests, &bytes_read, &bytes_written, &bytes_bounced, &rmw_cycles,
-                    &serialisation_waits, &driver_requests, &failed_requests})
+                    &serialisation_waits, &driver_requests, &failed_requests, &throttle_waits})
         a->store(0, std::memory_order_relaxed);
 }
 
-device_impl::device_impl(std::unique_ptr<node> root)
+device_impl::device_impl(std::unique_ptr<node> root, const throttle_config &throttling)
     : work_(ctx_.get_executor()), root_(std::move(root))
 {
+    configure_throttle(throttling);
     debug_node_ = root_->debug_node();
     limits_ = root_->get_limits();
     auto len = root_->length();
@@ -98,6 +100,8 @@ device_impl::~device_impl()
     // call is left (at once, or when the last one completes).
     boost::asio::post(ctx_, [this] {
         closing_ = true;
+        for (auto *t : throttled_)
+            t->cancel();  // a closing device does not keep its callers waiting
         if (driver_calls_ == 0)
             stop_polls();
     });
@@ -136,7 +140,11 @@ result<std::unique_ptr<device>> device::open(std::string_view spec, open_flags f
 
 result<std::unique_ptr<device>> device::open(const options &opts, open_flags flags)
 {
-    auto root = node::open(opts, flags.read_only);
+    options node_opts = opts;
+    auto throttling = parse_throttle(take_throttle_options(node_opts));
+    if (!throttling)
+        return throttling.error();
+    auto root = node::open(node_opts, flags.read_only);
     if (!root)
         return root.error();
     auto len = (*root)->length();
@@ -144,7 +152,8 @@ result<std::unique_ptr<device>> device::open(const options &opts, open_flags fla
         return make_error(static_cast<int>(-len), std::string((*root)->driver().name) +
                                                       ": cannot get length: " +
                                                       platform::error_text(static_cast<int>(-len)));
-    return std::unique_ptr<device>(new device(std::make_unique<device_impl>(std::move(*root))));
+    return std::unique_ptr<device>(
+        new device(std::make_unique<device_impl>(std::move(*root), *throttling)));
 }
 
 device::device(std::unique_ptr<device_impl> impl) : impl_(std::move(impl)) {}
@@ -219,6 +228,8 @@ std::string device::describe() const
 {
     std::string out;
     impl_->root().describe(out, 0, "");
+    if (auto t = impl_->throttle_description(); !t.empty())
+        out += "throttle: " + t + "\n";
     return out;
 }
 

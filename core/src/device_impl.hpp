@@ -6,6 +6,7 @@
 #include "driver_call.hpp"
 #include "node.hpp"
 #include "padding.hpp"
+#include "throttle.hpp"
 #include "tracking.hpp"
 
 #include <granule/device.hpp>
@@ -14,6 +15,8 @@
 #include <boost/asio/io_context.hpp>
 
 #include <atomic>
+#include <list>
+#include <mutex>
 #include <span>
 #include <thread>
 
@@ -23,7 +26,7 @@ struct atomic_stats {
     std::atomic<std::uint64_t> read_requests{0}, write_requests{0}, flush_requests{0},
         discard_requests{0}, zero_requests{0}, bytes_read{0}, bytes_written{0},
         bytes_bounced{0}, rmw_cycles{0}, serialisation_waits{0}, driver_requests{0},
-        failed_requests{0};
+        failed_requests{0}, throttle_waits{0};
     stats snapshot() const;
     void reset();
 };
@@ -35,7 +38,7 @@ inline void bump(std::atomic<std::uint64_t> &c, std::uint64_t n = 1)
 
 class device_impl {
 public:
-    explicit device_impl(std::unique_ptr<node> root);
+    device_impl(std::unique_ptr<node> root, const throttle_config &throttling);
     ~device_impl();
 
     boost::asio::any_io_executor executor() { return ctx_.get_executor(); }
@@ -58,6 +61,12 @@ public:
                                                      std::uint64_t bytes);
 
     node &root() { return *root_; }
+    // Any thread (the limits change on the device's, by reopen).
+    std::string throttle_description() const
+    {
+        std::lock_guard lock(throttle_text_mutex_);
+        return throttle_text_;
+    }
     node *debug_node() { return debug_node_; }
     limits lim() const { return limits_; }
     std::uint64_t length() const { return length_.load(std::memory_order_relaxed); }
@@ -103,6 +112,9 @@ private:
         co_return r;
     }
     result<void> trim_padding_past(std::uint64_t end);
+    // Holds a request back until the throttle.* limits let it start (at
+    // once when none is set, or once the device is closing).
+    boost::asio::awaitable<void> throttled(bool write, std::uint64_t bytes);
     // Marks req serialising as a write of [offset, offset + bytes) needs
     // (unaligned, or reaching past the end) and waits for conflicts.
     boost::asio::awaitable<void> serialise_write(tracked_request &req, std::uint64_t offset,
@@ -130,6 +142,11 @@ private:
     std::atomic<std::uint64_t> length_{0};
     request_tracker tracker_;
     block_cache rmw_cache_;
+    throttle throttle_;
+    std::list<boost::asio::steady_timer *> throttled_;  // requests held back now
+    void configure_throttle(const throttle_config &c);
+    mutable std::mutex throttle_text_mutex_;
+    std::string throttle_text_;
     struct poll_watch {
         node *n;
         std::unique_ptr<platform::readiness_watch> watch;

@@ -7,6 +7,8 @@
 
 #include <granule/platform/aligned_buffer.hpp>
 
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
@@ -146,6 +148,7 @@ asio::awaitable<result<void>> device_impl::zeroes_tracked(std::uint64_t offset, 
         co_return v.error();
     if (auto w = check_writable("write_zeroes", offset, bytes); !w)
         co_return w.error();
+    co_await throttled(true, bytes);
     tracked_request req(offset, bytes);
     tracking_scope scope(tracker_, req);
     co_await serialise_write(req, offset, bytes);
@@ -200,8 +203,36 @@ asio::awaitable<result<void>> device_impl::truncate(std::uint64_t new_length)
     co_return result<void>{};
 }
 
+void device_impl::configure_throttle(const throttle_config &c)
+{
+    throttle_.configure(c);
+    std::lock_guard lock(throttle_text_mutex_);
+    throttle_text_ = c.describe();
+}
+
+asio::awaitable<void> device_impl::throttled(bool write, std::uint64_t bytes)
+{
+    if (!throttle_.enabled() || closing_)
+        co_return;
+    const auto now = throttle::clock::now();
+    const auto start = throttle_.admit(write, bytes, now);
+    if (start <= now)
+        co_return;
+    bump(counters.throttle_waits);
+    asio::steady_timer timer(ctx_, start);
+    auto it = throttled_.insert(throttled_.end(), &timer);
+    boost::system::error_code ec;  // cancelled: the device is closing
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    throttled_.erase(it);
+}
+
 asio::awaitable<result<void>> device_impl::reopen(options changes)
 {
+    // throttle.* keys are the core's; they take effect with the barrier.
+    const auto throttle_keys = take_throttle_options(changes);
+    auto throttling = parse_throttle(throttle_keys, throttle_.config());
+    if (!throttling)
+        co_return throttling.error();
     // A barrier: waits for every request before it; later ones wait for it.
     tracked_request req(0, 1);
     request_tracker::mark_serialising_to_end(req, 0, 1);
@@ -209,8 +240,11 @@ asio::awaitable<result<void>> device_impl::reopen(options changes)
     co_await tracker_.wait(req);
     req.started = true;
     rmw_cache_.clear();
-    if (auto r = root_->reopen(changes); !r)
-        co_return r;
+    if (!changes.empty() || throttle_keys.empty()) {
+        if (auto r = root_->reopen(changes); !r)
+            co_return r;
+    }
+    configure_throttle(*throttling);
     limits_ = root_->get_limits();
     auto len = root_->length();
     if (len >= 0)

@@ -150,6 +150,7 @@ asio::awaitable<result<std::size_t>> device_impl::preadv(std::uint64_t offset,
         co_return v.error();
     }
     bump(counters.bytes_read, total);
+    co_await throttled(false, total);
     tracked_request req(offset, total);
     tracking_scope scope(tracker_, req);
     bump(counters.serialisation_waits, co_await tracker_.wait(req));
@@ -230,6 +231,7 @@ asio::awaitable<result<std::size_t>> device_impl::pwritev(std::uint64_t offset,
         co_return w.error();
     }
     bump(counters.bytes_written, total);
+    co_await throttled(true, total);
     tracked_request req(offset, total);
     tracking_scope scope(tracker_, req);
     co_await serialise_write(req, offset, total);

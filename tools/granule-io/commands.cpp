@@ -17,7 +17,7 @@ namespace granule_io {
 namespace {
 
 // Sorted by name, like qemu-io's, so `help` reads as an index.
-constexpr std::array<command, 22> table{{
+constexpr std::array<command, 23> table{{
     {"aio_flush", "", "", "waits for all aio requests, then flushes the device", true,
      cmd_aio_flush},
     {"aio_read", "", "[-qv] [-P pattern] [-m misalign] off len [len...]",
@@ -41,6 +41,8 @@ constexpr std::array<command, 22> table{{
      "reads a number of bytes at a specified offset", true, cmd_read},
     {"readv", "", "[-qv] [-P pattern] [-m misalign] off len [len...]",
      "reads into one buffer per len (a vectored read)", true, cmd_readv},
+    {"reopen", "", "-o options",
+     "changes options of the open device (e.g. cache.direct, throttle.*)", true, cmd_reopen},
     {"remove_break", "", "tag", "removes the breakpoint with tag", true, cmd_remove_break},
     {"resume", "", "tag", "resumes the request suspended at tag", true, cmd_resume},
     {"sleep", "", "milliseconds", "waits for a number of milliseconds", false, cmd_sleep},
@@ -248,6 +250,7 @@ bool cmd_stats(const invocation &inv)
     line("serialisation_waits", s.serialisation_waits);
     line("driver_requests", s.driver_requests);
     line("failed_requests", s.failed_requests);
+    line("throttle_waits", s.throttle_waits);
     inv.sh.out().write(text);
     if (args->has('r')) {
         dev.reset_stats();

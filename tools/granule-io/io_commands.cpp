@@ -5,6 +5,8 @@
 #include "format.hpp"
 #include "shell.hpp"
 
+#include <granule/options.hpp>
+
 #include <limits>
 
 namespace granule_io {
@@ -138,6 +140,31 @@ bool cmd_truncate(const invocation &inv)
     auto r = inv.sh.run_blocking(name, [&] { return inv.sh.dev()->truncate(*length); });
     if (!r) {
         return inv.fail(name + " failed: " + error_text(r.error()));
+    }
+    return true;
+}
+
+// qemu-io's `reopen -o options`: the keys are relative to the device's root
+// (image.cache.direct=on reaches a child), throttle.* are the core's.
+bool cmd_reopen(const invocation &inv)
+{
+    std::string error;
+    auto args = parse_args(inv.cmd.name, inv.args, "o:", {}, error);
+    if (!args) {
+        inv.fail(error);
+        return inv.usage();
+    }
+    const std::string *dotted = args->value('o');
+    if (!dotted || !args->positional.empty()) {
+        return inv.usage();
+    }
+    auto changes = granule::parse_options(*dotted);
+    if (!changes) {
+        return inv.fail("reopen: " + error_text(changes.error()));
+    }
+    auto r = inv.sh.run_blocking("reopen", [&] { return inv.sh.dev()->reopen(*changes); });
+    if (!r) {
+        return inv.fail("reopen failed: " + error_text(r.error()));
     }
     return true;
 }

@@ -18,6 +18,7 @@ struct stats {
     std::uint64_t serialisation_waits = 0;  // times a request waited for an overlapping one
     std::uint64_t driver_requests = 0;  // reads/writes submitted to the root driver
     std::uint64_t failed_requests = 0;
+    std::uint64_t throttle_waits = 0;   // requests held back by throttle.* limits
 };
 
 }  // namespace granule
