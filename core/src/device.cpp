@@ -1,5 +1,6 @@
 // The public face of the device: opening, the synchronous wrappers, and
 // the executor thread.
+#include "backing.hpp"
 #include "device_impl.hpp"
 
 #include <granule/platform/system_error.hpp>
@@ -20,27 +21,35 @@ stats atomic_stats::snapshot() const
     return {g(read_requests), g(write_requests), g(flush_requests),  g(discard_requests),
             g(zero_requests), g(bytes_read),     g(bytes_written),   g(bytes_bounced),
             g(rmw_cycles),    g(serialisation_waits), g(driver_requests), g(failed_requests),
-            g(throttle_waits)};
+            g(throttle_waits), g(bytes_copied_on_read)};
 }
 
 void atomic_stats::reset()
 {
     for (auto *a : {&read_requests, &write_requests, &flush_requests, &discard_requests,
                     &zero_requests, &bytes_read, &bytes_written, &bytes_bounced, &rmw_cycles,
-                    &serialisation_waits, &driver_requests, &failed_requests, &throttle_waits})
+                    &serialisation_waits, &driver_requests, &failed_requests, &throttle_waits,
+                    &bytes_copied_on_read})
         a->store(0, std::memory_order_relaxed);
 }
 
-device_impl::device_impl(std::unique_ptr<node> root, const throttle_config &throttling)
-    : work_(ctx_.get_executor()), root_(std::move(root))
+device_impl::device_impl(std::unique_ptr<node> root, const throttle_config &throttling,
+                         backing_node backing)
+    : work_(ctx_.get_executor()), root_(std::move(root)), backing_(std::move(backing))
 {
     configure_throttle(throttling);
     debug_node_ = root_->debug_node();
-    limits_ = root_->get_limits();
+    if (!debug_node_ && backing_.n)
+        debug_node_ = backing_.n->debug_node();
+    refresh_limits();
     auto len = root_->length();
     length_.store(len > 0 ? static_cast<std::uint64_t>(len) : 0);
     collect_driver_hooks(*root_);
     root_->set_submit_hook([this] { schedule_unplug(); });
+    if (backing_.n) {
+        collect_driver_hooks(*backing_.n);
+        backing_.n->set_submit_hook([this] { schedule_unplug(); });
+    }
     for (std::size_t i = 0; i < polls_.size(); ++i)
         arm(i);
     thread_ = std::thread([this] { ctx_.run(); });
@@ -109,6 +118,7 @@ device_impl::~device_impl()
     work_.reset();
     thread_.join();
     root_.reset();
+    backing_.n.reset();
 }
 
 namespace {
@@ -144,6 +154,9 @@ result<std::unique_ptr<device>> device::open(const options &opts, open_flags fla
     auto throttling = parse_throttle(take_throttle_options(node_opts));
     if (!throttling)
         return throttling.error();
+    auto backing_opts = take_backing_options(node_opts);
+    if (!backing_opts)
+        return backing_opts.error();
     auto root = node::open(node_opts, flags.read_only);
     if (!root)
         return root.error();
@@ -152,8 +165,11 @@ result<std::unique_ptr<device>> device::open(const options &opts, open_flags fla
         return make_error(static_cast<int>(-len), std::string((*root)->driver().name) +
                                                       ": cannot get length: " +
                                                       platform::error_text(static_cast<int>(-len)));
-    return std::unique_ptr<device>(
-        new device(std::make_unique<device_impl>(std::move(*root), *throttling)));
+    auto backing = open_backing(*backing_opts, **root, flags.read_only);
+    if (!backing)
+        return backing.error();
+    return std::unique_ptr<device>(new device(
+        std::make_unique<device_impl>(std::move(*root), *throttling, std::move(*backing))));
 }
 
 device::device(std::unique_ptr<device_impl> impl) : impl_(std::move(impl)) {}
@@ -228,6 +244,11 @@ std::string device::describe() const
 {
     std::string out;
     impl_->root().describe(out, 0, "");
+    if (const auto &b = impl_->backing(); b.n) {
+        b.n->describe(out, 0, "backing: ");
+        out += std::string("copy-on-read: ") + (b.copy_on_read ? "on" : "off") +
+               " (overlay-granularity " + std::to_string(b.granularity) + ")\n";
+    }
     if (auto t = impl_->throttle_description(); !t.empty())
         out += "throttle: " + t + "\n";
     return out;

@@ -26,7 +26,7 @@ struct atomic_stats {
     std::atomic<std::uint64_t> read_requests{0}, write_requests{0}, flush_requests{0},
         discard_requests{0}, zero_requests{0}, bytes_read{0}, bytes_written{0},
         bytes_bounced{0}, rmw_cycles{0}, serialisation_waits{0}, driver_requests{0},
-        failed_requests{0}, throttle_waits{0};
+        failed_requests{0}, throttle_waits{0}, bytes_copied_on_read{0};
     stats snapshot() const;
     void reset();
 };
@@ -36,9 +36,18 @@ inline void bump(std::atomic<std::uint64_t> &c, std::uint64_t n = 1)
     c.fetch_add(n, std::memory_order_relaxed);
 }
 
+// A read-only node whose data shows through the holes of the root (the
+// overlay); copy_on_read writes what was read from it into the overlay.
+struct backing_node {
+    std::unique_ptr<node> n;
+    std::uint64_t granularity = 65536;  // overlay writes and hole checks, bytes
+    bool copy_on_read = false;
+};
+
 class device_impl {
 public:
-    device_impl(std::unique_ptr<node> root, const throttle_config &throttling);
+    device_impl(std::unique_ptr<node> root, const throttle_config &throttling,
+                backing_node backing = {});
     ~device_impl();
 
     boost::asio::any_io_executor executor() { return ctx_.get_executor(); }
@@ -61,6 +70,7 @@ public:
                                                      std::uint64_t bytes);
 
     node &root() { return *root_; }
+    const backing_node &backing() const { return backing_; }
     // Any thread (the limits change on the device's, by reopen).
     std::string throttle_description() const
     {
@@ -75,11 +85,21 @@ public:
     atomic_stats counters;
 
 private:
-    // Submits an aligned request to the root driver, split by max_transfer;
-    // returns the bytes transferred (short only at end of file for reads).
+    // Submits an aligned request, split by max_transfer; returns the bytes
+    // transferred (short only at end of file for reads). With a backing
+    // node, reads take the overlay's holes from it (and with copy_on_read
+    // write them into the overlay).
     boost::asio::awaitable<result<std::uint64_t>> submit(std::uint32_t op,
                                                          std::uint64_t aligned_offset,
-                                                         std::span<const granule_iovec> iov);
+                                                         std::span<const granule_iovec> iov,
+                                                         bool copy_on_read = false);
+    boost::asio::awaitable<result<std::uint64_t>> submit_to(node &n, std::uint32_t op,
+                                                            std::uint64_t aligned_offset,
+                                                            std::span<const granule_iovec> iov);
+    boost::asio::awaitable<result<std::uint64_t>> read_with_backing(
+        std::uint64_t aligned_offset, std::span<const granule_iovec> iov, bool copy_on_read);
+    // The root's limits, merged with the backing node's and its granularity.
+    void refresh_limits();
     // Reads one aligned block for read-modify-write into buf, zero-filling past EOF.
     boost::asio::awaitable<result<void>> read_block(std::uint64_t aligned_offset, std::byte *buf);
     // Every driver call goes through here: it counts calls in flight, so the
@@ -137,6 +157,7 @@ private:
     boost::asio::io_context ctx_{1};
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
     std::unique_ptr<node> root_;
+    backing_node backing_;
     node *debug_node_ = nullptr;
     limits limits_;
     std::atomic<std::uint64_t> length_{0};

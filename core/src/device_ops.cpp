@@ -93,7 +93,9 @@ asio::awaitable<result<void>> device_impl::discard_tracked(std::uint64_t offset,
     const auto start = align_up(offset, a);
     const auto stop = align_down(std::min(offset + bytes, length()), a);
     // Discard is advisory: partial blocks at either end are left alone.
-    if (start >= stop || !d.discard)
+    // Over a backing node a hole in the overlay would show the backing's
+    // data again: nothing is discarded.
+    if (start >= stop || !d.discard || backing_.n)
         co_return result<void>{};
     tracked_request req(start, stop - start);
     tracking_scope scope(tracker_, req);
@@ -158,8 +160,10 @@ asio::awaitable<result<void>> device_impl::zeroes_tracked(std::uint64_t offset, 
     const auto end = offset + bytes;
     const auto start = align_up(offset, a);
     const auto stop = align_down(end, a);
-    // Past the end, unsupported or smaller than one aligned block: plain writes.
-    if (!d.write_zeroes || align_up(end, io_align()) > length() || start >= stop)
+    // Past the end, unsupported or smaller than one aligned block: plain
+    // writes; over a backing node too (the driver may punch a hole, which
+    // would show the backing's data instead of zeroes).
+    if (!d.write_zeroes || backing_.n || align_up(end, io_align()) > length() || start >= stop)
         co_return co_await write_zero_buffers(offset, bytes);
     if (auto r = co_await write_zero_buffers(offset, start - offset); !r)
         co_return r;
@@ -245,7 +249,7 @@ asio::awaitable<result<void>> device_impl::reopen(options changes)
             co_return r;
     }
     configure_throttle(*throttling);
-    limits_ = root_->get_limits();
+    refresh_limits();
     auto len = root_->length();
     if (len >= 0)
         length_.store(static_cast<std::uint64_t>(len));

@@ -87,7 +87,17 @@ asio::awaitable<result<void>> device_impl::raise_event(const char *event, std::u
 
 asio::awaitable<result<std::uint64_t>> device_impl::submit(std::uint32_t op,
                                                            std::uint64_t aligned_offset,
-                                                           std::span<const granule_iovec> iov)
+                                                           std::span<const granule_iovec> iov,
+                                                           bool copy_on_read)
+{
+    if (op == GRANULE_OP_READ && backing_.n)
+        return read_with_backing(aligned_offset, iov, copy_on_read);
+    return submit_to(*root_, op, aligned_offset, iov);
+}
+
+asio::awaitable<result<std::uint64_t>> device_impl::submit_to(node &n, std::uint32_t op,
+                                                              std::uint64_t aligned_offset,
+                                                              std::span<const granule_iovec> iov)
 {
     std::uint64_t total = 0;
     for (const auto &e : iov)
@@ -95,7 +105,7 @@ asio::awaitable<result<std::uint64_t>> device_impl::submit(std::uint32_t op,
     std::uint64_t chunk_max = total;
     if (limits_.max_transfer)
         chunk_max = std::max(align_down(limits_.max_transfer, io_align()), io_align());
-    const auto &d = root_->driver();
+    const auto &d = n.driver();
     if (op == GRANULE_OP_WRITE)
         rmw_cache_.invalidate(aligned_offset, total);
     std::uint64_t done = 0;
@@ -106,7 +116,7 @@ asio::awaitable<result<std::uint64_t>> device_impl::submit(std::uint32_t op,
                             static_cast<std::uint32_t>(piece.size())};
         bump(counters.driver_requests);
         auto r = co_await call([&](granule_completion_fn cb, void *opaque) {
-            return d.submit(root_->state(), &req, cb, opaque);
+            return d.submit(n.state(), &req, cb, opaque);
         });
         if (r.value < 0)
             co_return io_error(op_name(op), aligned_offset + done, chunk, r.value, r.message);
@@ -153,6 +163,11 @@ asio::awaitable<result<std::size_t>> device_impl::preadv(std::uint64_t offset,
     co_await throttled(false, total);
     tracked_request req(offset, total);
     tracking_scope scope(tracker_, req);
+    // Copy-on-read writes what it read: a write into the range meanwhile
+    // would be overwritten with older data, so such reads serialise.
+    const bool copy = backing_.n && backing_.copy_on_read;
+    if (copy)
+        request_tracker::mark_serialising(req, io_align());
     bump(counters.serialisation_waits, co_await tracker_.wait(req));
     req.started = true;
 
@@ -183,7 +198,7 @@ asio::awaitable<result<std::size_t>> device_impl::preadv(std::uint64_t offset,
         append(div, buf.data(), plan.bytes);
         bump(counters.bytes_bounced, plan.bytes);
     }
-    auto got = co_await submit(GRANULE_OP_READ, plan.offset, iov_slice(div, 0, read_bytes));
+    auto got = co_await submit(GRANULE_OP_READ, plan.offset, iov_slice(div, 0, read_bytes), copy);
     if (!got) {
         bump(counters.failed_requests);
         co_return got.error();

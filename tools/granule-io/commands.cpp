@@ -251,6 +251,7 @@ bool cmd_stats(const invocation &inv)
     line("driver_requests", s.driver_requests);
     line("failed_requests", s.failed_requests);
     line("throttle_waits", s.throttle_waits);
+    line("bytes_copied_on_read", s.bytes_copied_on_read);
     inv.sh.out().write(text);
     if (args->has('r')) {
         dev.reset_stats();

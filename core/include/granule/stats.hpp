@@ -19,6 +19,7 @@ struct stats {
     std::uint64_t driver_requests = 0;  // reads/writes submitted to the root driver
     std::uint64_t failed_requests = 0;
     std::uint64_t throttle_waits = 0;   // requests held back by throttle.* limits
+    std::uint64_t bytes_copied_on_read = 0;  // backing data written into the overlay
 };
 
 }  // namespace granule
