@@ -64,6 +64,10 @@ result<backing_node> open_backing(const backing_options &b, node &overlay, bool 
     const auto blen = (*n)->length(), olen = overlay.length();
     if (blen < 0 || olen < 0)
         return make_error(EIO, "backing: cannot get the lengths of the overlay and the backing");
+    // Read-only, a shorter overlay is read past its end from the backing (the
+    // device is as long as the backing), when its end is a granule's.
+    if (olen < blen && read_only && olen % b.granularity == 0)
+        return backing_node{std::move(*n), b.granularity, b.copy_on_read};
     if (olen < blen) {
         if (!(overlay.flags() & GRANULE_NODE_GROWABLE) || read_only)
             return make_error(EINVAL, "backing: the overlay (" + std::to_string(olen) +

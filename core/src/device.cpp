@@ -42,7 +42,7 @@ device_impl::device_impl(std::unique_ptr<node> root, const throttle_config &thro
     if (!debug_node_ && backing_.n)
         debug_node_ = backing_.n->debug_node();
     refresh_limits();
-    auto len = root_->length();
+    auto len = visible_length();
     length_.store(len > 0 ? static_cast<std::uint64_t>(len) : 0);
     collect_driver_hooks(*root_);
     root_->set_submit_hook([this] { schedule_unplug(); });

@@ -98,6 +98,17 @@ private:
                                                             std::span<const granule_iovec> iov);
     boost::asio::awaitable<result<std::uint64_t>> read_with_backing(
         std::uint64_t aligned_offset, std::span<const granule_iovec> iov, bool copy_on_read);
+    boost::asio::awaitable<result<block_extent>> node_block_status(node &n, std::uint64_t offset,
+                                                                   std::uint64_t bytes,
+                                                                   std::uint64_t len);
+    // The root's length; read-only over a longer backing, the backing's.
+    std::int64_t visible_length() const
+    {
+        auto len = root_->length();
+        if (backing_.n && read_only())
+            len = std::max(len, backing_.n->length());
+        return len;
+    }
     // The root's limits, merged with the backing node's and its granularity.
     void refresh_limits();
     // Reads one aligned block for read-modify-write into buf, zero-filling past EOF.

@@ -43,19 +43,14 @@ asio::awaitable<result<void>> device_impl::flush()
     co_return result<void>{};
 }
 
-// The driver is asked from the request-aligned offset below (it may only
+// A node is asked from the request-aligned offset below (it may only
 // answer for aligned ranges); an answer that ends before offset tells
-// nothing, so it counts as data up to the next block.
-asio::awaitable<result<block_extent>> device_impl::block_status(std::uint64_t offset,
-                                                               std::uint64_t bytes)
+// nothing, so it counts as data up to the next block. len: the node's end.
+asio::awaitable<result<block_extent>> device_impl::node_block_status(node &n, std::uint64_t offset,
+                                                                    std::uint64_t bytes,
+                                                                    std::uint64_t len)
 {
-    if (auto v = validate("block_status", offset, bytes); !v)
-        co_return v.error();
-    const auto len = length();
-    if (offset >= len)
-        co_return block_extent{bytes, true, false};
-    bytes = std::min(bytes, len - offset);
-    const auto &d = root_->driver();
+    const auto &d = n.driver();
     if (!d.block_status)
         co_return block_extent{bytes, false, true};
     const auto a = io_align();
@@ -63,7 +58,7 @@ asio::awaitable<result<block_extent>> device_impl::block_status(std::uint64_t of
     const auto ask = std::min(align_up(offset + bytes, a), align_up(len, a)) - start;
     granule_block_status out{};
     auto r = co_await call([&](granule_completion_fn cb, void *opaque) {
-        d.block_status(root_->state(), start, ask, &out, cb, opaque);
+        d.block_status(n.state(), start, ask, &out, cb, opaque);
         return 0;
     });
     if (r.value < 0)
@@ -74,6 +69,26 @@ asio::awaitable<result<block_extent>> device_impl::block_status(std::uint64_t of
     const auto held = std::min(out.bytes - skip, bytes);
     co_return block_extent{held, (out.status & GRANULE_BLOCK_ZERO) != 0,
                            (out.status & GRANULE_BLOCK_DATA) != 0};
+}
+
+// Over a backing node, a hole of the overlay is what the backing has there.
+asio::awaitable<result<block_extent>> device_impl::block_status(std::uint64_t offset,
+                                                               std::uint64_t bytes)
+{
+    if (auto v = validate("block_status", offset, bytes); !v)
+        co_return v.error();
+    const auto len = length();
+    if (offset >= len)
+        co_return block_extent{bytes, true, false};
+    bytes = std::min(bytes, len - offset);
+    auto top = co_await node_block_status(*root_, offset, bytes, len);
+    if (!top || !top->zero || !backing_.n)
+        co_return top;
+    const auto blen = static_cast<std::uint64_t>(std::max<std::int64_t>(backing_.n->length(), 0));
+    if (offset >= blen)
+        co_return top;
+    co_return co_await node_block_status(*backing_.n, offset, std::min(top->bytes, blen - offset),
+                                         blen);
 }
 
 asio::awaitable<result<void>> device_impl::pdiscard(std::uint64_t offset, std::uint64_t bytes)
@@ -250,7 +265,7 @@ asio::awaitable<result<void>> device_impl::reopen(options changes)
     }
     configure_throttle(*throttling);
     refresh_limits();
-    auto len = root_->length();
+    auto len = visible_length();
     if (len >= 0)
         length_.store(static_cast<std::uint64_t>(len));
     co_return result<void>{};

@@ -75,6 +75,15 @@ if expect_rc "convert -S 0" 0 out4 "$GI" convert -S 0 src.img full.img; then
     ok "-S 0 copies every byte as data"
 fi
 
+# 4b. SRC over a backing node: the empty overlay's holes are the backing's
+# data (block status asks the backing), so the copy equals the backing.
+: >ov.img
+if expect_rc "convert from an overlay over a backing" 0 out14 "$GI" convert \
+    "driver=raw-posix,filename=ov.img,backing.filename=src.img" bk.img; then
+    cmp src.img bk.img >&2 || fail "bk.img (overlay over src.img) differs from src.img"
+    ok "an empty overlay over src.img converts to src.img"
+fi
+
 # 5. Refusals change nothing.
 sum_before=$(md5sum <old.img)
 if expect_rc "existing DST without -n" 1 out5 "$GI" convert src.img old.img; then

@@ -92,6 +92,10 @@ void tst_backing::reads_show_the_backing()
     QVERIFY((*d)->get_limits().request_alignment >= G);
     QVERIFY(f.read_all(**d) == f.data);
     QCOMPARE((*d)->get_stats().bytes_copied_on_read, std::uint64_t(0));
+    // The overlay's holes are the backing's data, not zeroes (a copy that
+    // trusted the overlay alone would skip them).
+    auto st = (*d)->block_status(100, base_len);
+    QVERIFY(st && st->data && !st->zero);
     d->reset();
     QCOMPARE(allocated(f.overlay), std::uint64_t(0));
     QCOMPARE(read_file(f.overlay), std::vector<std::uint8_t>(base_len, 0));
