@@ -10,6 +10,7 @@
 #include <granule/options.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstdio>
 #include <sstream>
 #include <string>
@@ -93,8 +94,17 @@ std::vector<reported> parse_reported(const std::string &tree, std::vector<std::s
     return out;
 }
 
+// The device's "copy-on-read: on (overlay-granularity N)" line: N, or 0.
+std::uint64_t overlay_granularity(const std::string &tree)
+{
+    constexpr std::string_view marker = "(overlay-granularity ";
+    auto p = tree.find(marker);
+    return p == std::string::npos ? 0 : std::strtoull(tree.c_str() + p + marker.size(), nullptr, 10);
+}
+
 std::string source_of(const std::vector<reported> &rep, const std::vector<std::string> &owners,
-                      std::string_view key, std::uint64_t value, const granule::limits &l)
+                      std::string_view key, std::uint64_t value, const granule::limits &l,
+                      std::uint64_t granularity)
 {
     std::string s;
     for (const auto &r : rep)
@@ -102,6 +112,8 @@ std::string source_of(const std::vector<reported> &rep, const std::vector<std::s
             s += (s.empty() ? "" : "; ") + r.driver + ": " + r.source;
     if (!s.empty())
         return s;
+    if (key == "request_alignment" && granularity && value == granularity)
+        return "core: overlay-granularity";
     bool is_max = key == "max_transfer" || key == "max_pdiscard";
     if (is_max && value == 0)
         return "unlimited";
@@ -186,6 +198,6 @@ int info_command(int argc, char **argv)
     };
     for (const auto &[name, value] : fields)
         std::printf("  %s: %llu (%s)\n", name, static_cast<unsigned long long>(value),
-                    source_of(rep, owners, name, value, l).c_str());
+                    source_of(rep, owners, name, value, l, overlay_granularity(tree)).c_str());
     return 0;
 }
