@@ -4,7 +4,9 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <mutex>
+#include <vector>
 
 namespace {
 
@@ -96,22 +98,35 @@ public:
                 pos += n;
                 moved += n;
             }
+            if (!is_read)
+                allocate(req.offset, req.offset + moved);
         }
         done(static_cast<int64_t>(moved));  // short read = end of file
     }
 
     void flush(completion &done) { done(0); }
+    // Discard punches a hole (reads zeroes, block status says so); write
+    // zeroes keeps the range allocated, as FALLOC_FL_ZERO_RANGE does.
     void discard(uint64_t off, uint64_t len, completion &done) { zero(off, len, "discard", done); }
     void write_zeroes(uint64_t off, uint64_t len, completion &done)
     {
         zero(off, len, "write_zeroes", done);
     }
 
+    // Written ranges are data; never written, discarded or past the end:
+    // holes, like a sparse file (so a memory node can be an overlay).
     void block_status(uint64_t off, uint64_t len, granule_block_status &out, completion &done)
     {
-        uint64_t size = static_cast<uint64_t>(length());
-        out.status = off < size ? GRANULE_BLOCK_DATA : GRANULE_BLOCK_ZERO;
-        out.bytes = std::max<uint64_t>(1, off < size ? std::min(len, size - off) : len);
+        {
+            std::lock_guard lock(mutex_);
+            out = {std::max<uint64_t>(len, 1), GRANULE_BLOCK_ZERO};
+            auto it = allocated_.upper_bound(off);  // the first extent starting after off
+            if (it != allocated_.begin() && std::prev(it)->second > off)
+                out = {std::min(len, std::prev(it)->second - off), GRANULE_BLOCK_DATA};
+            else if (it != allocated_.end())
+                out.bytes = std::min(len, it->first - off);
+            out.bytes = std::max<uint64_t>(out.bytes, 1);
+        }
         done(0);
     }
 
@@ -197,6 +212,10 @@ private:
             }
             if (len)
                 std::memset(data_.get() + off, 0, len);
+            if (op == std::string_view("discard"))
+                deallocate(off, off + len);
+            else
+                allocate(off, off + len);
         }
         done(0);
     }
@@ -221,14 +240,54 @@ private:
             capacity_ = cap;
         } else if (new_size < size_) {
             std::memset(data_.get() + new_size, 0, size_ - new_size);
+            deallocate(new_size, size_);
         }
         size_ = new_size;
+    }
+
+    // [from, to) becomes one allocated extent, merged with its neighbours.
+    // Caller holds mutex_.
+    void allocate(uint64_t from, uint64_t to)
+    {
+        if (from >= to)
+            return;
+        auto it = allocated_.upper_bound(from);
+        if (it != allocated_.begin() && std::prev(it)->second >= from) {
+            --it;
+            from = it->first;
+        }
+        while (it != allocated_.end() && it->first <= to) {
+            to = std::max(to, it->second);
+            it = allocated_.erase(it);
+        }
+        allocated_.emplace(from, to);
+    }
+
+    // [from, to) becomes a hole. Caller holds mutex_.
+    void deallocate(uint64_t from, uint64_t to)
+    {
+        if (from >= to)
+            return;
+        auto it = allocated_.upper_bound(from);
+        if (it != allocated_.begin() && std::prev(it)->second > from)
+            --it;
+        std::vector<std::pair<uint64_t, uint64_t>> keep;  // the parts outside [from, to)
+        while (it != allocated_.end() && it->first < to) {
+            auto [s, e] = *it;
+            it = allocated_.erase(it);
+            if (s < from)
+                keep.emplace_back(s, from);
+            if (e > to)
+                keep.emplace_back(to, e);
+        }
+        allocated_.insert(keep.begin(), keep.end());
     }
 
     std::mutex mutex_;
     std::unique_ptr<std::byte, free_deleter> data_;
     uint64_t size_ = 0;
     uint64_t capacity_ = 0;
+    std::map<uint64_t, uint64_t> allocated_;  // written extents: start -> end
     uint64_t align_ = 1;
     uint64_t mem_align_ = 1;
     uint64_t max_transfer_ = 0;

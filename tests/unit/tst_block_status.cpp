@@ -88,19 +88,34 @@ void tst_block_status::sparse_file()
     }
 }
 
-// The memory driver allocates everything: data up to the end, zero past it.
+// The memory driver keeps holes like a sparse file: what was written is
+// data, what was never written or was discarded is zero, so is the end.
 void tst_block_status::memory_and_end()
 {
     auto d = device::open("driver=memory,size=10000");
     QVERIFY2(d, d ? "" : d.error().message.c_str());
-    auto r = (*d)->block_status(5000, 1 * MiB);
-    QVERIFY(r);
-    QCOMPARE(r->bytes, std::uint64_t(5000));
-    QVERIFY(r->data && !r->zero);
-    r = (*d)->block_status(10000, 7);
-    QVERIFY(r);
-    QCOMPARE(r->bytes, std::uint64_t(7));
-    QVERIFY(r->zero && !r->data);
+    auto &dev = **d;
+    std::vector<std::uint8_t> buf(3000, 0x42);
+    QVERIFY(dev.pwrite(2000, buf.data(), buf.size()));
+    QVERIFY(dev.pwrite(5000, buf.data(), 1000));  // merges with the first
+    QVERIFY(dev.pdiscard(3000, 1000));
+    struct expect {
+        std::uint64_t off, len, bytes;
+        bool zero;
+    };
+    const expect cases[] = {
+        {0, MiB, 2000, true},      {2000, MiB, 1000, false}, {3000, MiB, 1000, true},
+        {4000, MiB, 2000, false},  {5999, 10, 1, false},     {6000, MiB, 4000, true},
+        {10000, 7, 7, true},
+    };
+    for (const auto &c : cases) {
+        auto r = dev.block_status(c.off, c.len);
+        QString where = QString("offset %1: ").arg(c.off);
+        QVERIFY2(r, qPrintable(where + (r ? "" : r.error().message.c_str())));
+        QVERIFY2(r->bytes == c.bytes,
+                 qPrintable(where + QString("bytes %1, expected %2").arg(r->bytes).arg(c.bytes)));
+        QVERIFY2(r->zero == c.zero && r->data == !c.zero, qPrintable(where + "flags"));
+    }
 }
 
 void tst_block_status::bad_ranges()
