@@ -150,8 +150,11 @@ private:
     // (unaligned, or reaching past the end) and waits for conflicts.
     boost::asio::awaitable<void> serialise_write(tracked_request &req, std::uint64_t offset,
                                                  std::uint64_t bytes);
+    // self: the caller's tracked write, whose padding may carry the writes
+    // queued behind it on the same blocks (coalescing); nullptr: none.
     boost::asio::awaitable<result<std::size_t>> write_tracked(std::uint64_t offset,
-                                                              std::span<const io_buffer> iov);
+                                                              std::span<const io_buffer> iov,
+                                                              tracked_request *self = nullptr);
     boost::asio::awaitable<result<void>> write_zero_buffers(std::uint64_t offset,
                                                             std::uint64_t bytes);
     boost::asio::awaitable<result<void>> zeroes_tracked(std::uint64_t offset, std::uint64_t bytes);

@@ -248,9 +248,12 @@ asio::awaitable<result<std::size_t>> device_impl::pwritev(std::uint64_t offset,
     bump(counters.bytes_written, total);
     co_await throttled(true, total);
     tracked_request req(offset, total);
+    req.write_data = iov;
     tracking_scope scope(tracker_, req);
     co_await serialise_write(req, offset, total);
-    auto r = co_await write_tracked(offset, iov);
+    if (req.absorbed)  // an older write to the same blocks carried our data
+        co_return static_cast<std::size_t>(total);
+    auto r = co_await write_tracked(offset, iov, &req);
     if (!r)
         bump(counters.failed_requests);
     co_return r;
@@ -259,7 +262,8 @@ asio::awaitable<result<std::size_t>> device_impl::pwritev(std::uint64_t offset,
 // The body of a write whose range the caller has already tracked and
 // serialised (see serialise_write): RMW, one padded write, end-of-node fixup.
 asio::awaitable<result<std::size_t>> device_impl::write_tracked(std::uint64_t offset,
-                                                                std::span<const io_buffer> iov)
+                                                                std::span<const io_buffer> iov,
+                                                                tracked_request *self)
 {
     const auto total = iov_total(iov);
     const auto align = io_align();
@@ -326,9 +330,29 @@ asio::awaitable<result<std::size_t>> device_impl::write_tracked(std::uint64_t of
     auto write_bytes = plan.bytes;
     if (past_end && !growable())
         write_bytes = old_length - plan.offset;
+    // Coalescing: the writes queued behind this one whose bytes fall in its
+    // padding go into this write's head/tail blocks and complete with it,
+    // so 8 queued 512-byte writes into a 4096-byte block are one I/O.
+    std::vector<tracked_request *> carried;
+    if (self && !past_end && plan.needed()) {
+        carried = tracker_.absorb_waiting(*self, plan.offset, plan.end());
+        for (auto *c : carried) {
+            std::byte *dst = !zero_copy ? buf.data() + (c->offset - plan.offset)
+                             : c->offset < offset ? head_block + (c->offset - plan.offset)
+                                                  : tail_block + (c->offset - (plan.end() - align));
+            copy_from_iov(dst, c->write_data);
+            if (zero_copy)
+                bump(counters.bytes_bounced, c->bytes);
+        }
+    }
     auto wrote = co_await submit(GRANULE_OP_WRITE, plan.offset, iov_slice(div, 0, write_bytes));
-    if (!wrote)
+    // Our failure is not theirs (an error injected once, a bad sector of
+    // ours): carried writes go back to writing on their own.
+    if (!wrote) {
+        for (auto *c : carried)
+            c->absorbed = false;
         co_return wrote.error();
+    }
     // The next RMW of these blocks (the following small sequential write,
     // or one queued behind us) can start from what we just wrote.
     auto remember = [&](std::uint64_t from) {

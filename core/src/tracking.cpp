@@ -56,6 +56,36 @@ tracked_request *request_tracker::find_conflict(const tracked_request &r) const
     return nullptr;
 }
 
+std::vector<tracked_request *> request_tracker::absorb_waiting(const tracked_request &w,
+                                                              std::uint64_t from, std::uint64_t to)
+{
+    std::vector<tracked_request *> out;
+    auto overlaps = [](std::uint64_t a0, std::uint64_t a1, std::uint64_t b0, std::uint64_t b1) {
+        return a0 < b1 && b0 < a1;
+    };
+    for (auto *c : requests_) {
+        const auto c_end = c->offset + c->bytes;
+        if (c == &w || c->waiting_for != &w || c->started || c->absorbed ||
+            c->write_data.empty() || c->offset < from || c_end > to ||
+            overlaps(c->offset, c_end, w.offset, w.offset + w.bytes))
+            continue;
+        // Anyone older than c (but w and those already carried) that shares
+        // c's blocks would see the order change: c stays on its own.
+        bool alone = true;
+        for (auto *o : requests_) {
+            if (o == c || o == &w || o->seq > c->seq || o->absorbed)
+                continue;
+            if (overlaps(o->overlap_offset, o->overlap_end, c->overlap_offset, c->overlap_end))
+                alone = false;
+        }
+        if (!alone)
+            continue;
+        c->absorbed = true;
+        out.push_back(c);
+    }
+    return out;
+}
+
 asio::awaitable<unsigned> request_tracker::wait(tracked_request &r)
 {
     unsigned waits = 0;

@@ -10,9 +10,14 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <granule/device.hpp>
+
 #include <cstdint>
 #include <list>
 #include <optional>
+#include <span>
+#include <string>
+#include <vector>
 
 namespace granule {
 
@@ -32,6 +37,12 @@ struct tracked_request {
     const tracked_request *waiting_for = nullptr;
     std::optional<boost::asio::steady_timer> done;  // created by the first waiter
     std::list<tracked_request *>::iterator pos;
+    // A caller's write (not a zeroing or an internal one): its data, so an
+    // older write to the same blocks may carry it (coalescing).
+    std::span<const io_buffer> write_data;
+    // Carried by an older write: done, without any I/O of its own, once
+    // that write completed (reset when that write failed).
+    bool absorbed = false;
 };
 
 class request_tracker {
@@ -54,6 +65,13 @@ public:
 
     // Waits until find_conflict(r) is nullptr; returns how many times it waited.
     boost::asio::awaitable<unsigned> wait(tracked_request &r);
+
+    // The writes waiting for w whose bytes lie wholly in [from, to) outside
+    // w's own bytes, in issue order, that can be carried by w's write: no
+    // other request older than such a write overlaps it (so no one could
+    // tell the difference). Marks them absorbed.
+    std::vector<tracked_request *> absorb_waiting(const tracked_request &w, std::uint64_t from,
+                                                  std::uint64_t to);
 
     std::size_t size() const { return requests_.size(); }
     bool empty() const { return requests_.empty(); }
