@@ -17,7 +17,7 @@ namespace granule_io {
 namespace {
 
 // Sorted by name, like qemu-io's, so `help` reads as an index.
-constexpr std::array<command, 23> table{{
+constexpr std::array<command, 24> table{{
     {"aio_flush", "", "", "waits for all aio requests, then flushes the device", true,
      cmd_aio_flush},
     {"aio_read", "", "[-qv] [-P pattern] [-m misalign] off len [len...]",
@@ -34,6 +34,8 @@ constexpr std::array<command, 23> table{{
     {"help", "?", "[command]", "help for one or all commands", false, cmd_help},
     {"info", "i", "", "prints the driver tree, length, flags and limits", true, cmd_info},
     {"length", "l", "", "prints the length of the device", true, cmd_length},
+    {"map", "", "[off len]",
+     "lists the extents that read as data or as zeroes (device::block_status)", true, cmd_map},
     {"open", "o", "[-r] [-o options | --image-opts] [spec]", "opens a device, closing the current one",
      false, cmd_open},
     {"quit", "q exit", "", "waits for aio requests and exits", false, cmd_quit},

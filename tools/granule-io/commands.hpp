@@ -41,6 +41,7 @@ bool cmd_help(const invocation &);
 bool cmd_quit(const invocation &);
 bool cmd_open(const invocation &);
 bool cmd_reopen(const invocation &);
+bool cmd_map(const invocation &);
 bool cmd_close(const invocation &);
 bool cmd_info(const invocation &);
 bool cmd_stats(const invocation &);

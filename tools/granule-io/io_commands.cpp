@@ -144,6 +144,55 @@ bool cmd_truncate(const invocation &inv)
     return true;
 }
 
+// One line per run of answers of one kind: "N bytes data|zero at offset O".
+// Data is what the backend holds (or cannot tell about); zero reads as
+// zeroes without being stored: holes, and past the end.
+bool cmd_map(const invocation &inv)
+{
+    if (inv.args.size() != 0 && inv.args.size() != 2) {
+        return inv.usage();
+    }
+    std::string error;
+    std::uint64_t offset = 0, length = inv.sh.dev()->length();
+    if (inv.args.size() == 2) {
+        auto o = parse_number("map", "offset", inv.args[0], error);
+        auto l = o ? parse_length("map", inv.args[1], error) : std::nullopt;
+        if (!o || !l || !check_range("map", *o, *l, error)) {
+            return inv.fail(error);
+        }
+        offset = *o;
+        length = *l;
+    }
+    std::uint64_t run_start = offset, pos = offset;
+    bool run_zero = false;
+    auto flush_run = [&](std::uint64_t end) {
+        if (end > run_start) {
+            inv.sh.out().write(std::to_string(end - run_start) + " bytes " +
+                               (run_zero ? "zero" : "data") + " at offset " +
+                               std::to_string(run_start) + "\n");
+        }
+    };
+    while (pos < offset + length) {
+        auto r = inv.sh.run_blocking("map", [&] {
+            return inv.sh.dev()->block_status(pos, offset + length - pos);
+        });
+        if (!r) {
+            flush_run(pos);
+            return inv.fail("map failed: " + error_text(r.error()));
+        }
+        if (pos == run_start) {
+            run_zero = r->zero;
+        } else if (r->zero != run_zero) {
+            flush_run(pos);
+            run_start = pos;
+            run_zero = r->zero;
+        }
+        pos += r->bytes;
+    }
+    flush_run(pos);
+    return true;
+}
+
 // qemu-io's `reopen -o options`: the keys are relative to the device's root
 // (image.cache.direct=on reaches a child), throttle.* are the core's.
 bool cmd_reopen(const invocation &inv)
