@@ -18,6 +18,14 @@ result<backing_options> take_backing_options(options &opts)
     backing_options b;
     b.node = sub_options(opts, "backing");
     std::erase_if(opts, [](const auto &kv) { return kv.first.starts_with("backing."); });
+    // "backing=FILE": the filename shorthand, as for children ("image=d.img").
+    if (auto it = opts.find("backing"); it != opts.end()) {
+        if (!b.node.empty())
+            return make_error(EINVAL, "option 'backing' given both as a filename and as "
+                                      "backing.* options");
+        b.node["filename"] = it->second;
+        opts.erase(it);
+    }
     const bool have = !b.node.empty();
     for (const char *key : {"copy-on-read", "overlay-granularity"}) {
         auto it = opts.find(key);

@@ -105,7 +105,9 @@ void tst_backing::reads_show_the_backing()
 void tst_backing::writes_merge_into_the_overlay()
 {
     fixture f;
-    auto d = device::open(f.spec());
+    // backing=FILE is the filename shorthand of backing.filename=FILE.
+    auto d = device::open("driver=raw-posix,filename=" + f.overlay.toStdString() +
+                          ",backing=" + f.base.toStdString());
     QVERIFY(d);
     std::vector<std::uint8_t> w(100, 0x77);
     QVERIFY((*d)->pwrite(G + 1000, w.data(), w.size()));
@@ -296,6 +298,7 @@ void tst_backing::bad_options()
                  (d.error().message + " (wanted: " + want + ")").c_str());
     };
     check("driver=memory,size=1M,copy-on-read=on", "option 'copy-on-read' needs a backing node");
+    check(f.spec(",backing=x.img"), "option 'backing' given both as a filename and as backing.*");
     check(f.spec(",overlay-granularity=1000"),
           "option 'overlay-granularity': 1000 is not a power of two of at least 512");
     check(f.spec(",copy-on-read=maybe"), "copy-on-read");
