@@ -4,6 +4,7 @@
 #include "commands.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <new>
 
 namespace granule_io {
@@ -60,11 +61,11 @@ granule::result<void> shell::open(const granule::options &opts, bool read_only)
     return {};
 }
 
-void shell::close()
+// Waits until no aio request is outstanding. When the count stops moving
+// for aio_stall_limit while a request is parked at a breakpoint, on_stall
+// decides: true to go on waiting (it resumed the request), false to give up.
+bool shell::drain_aio(const std::function<bool(const std::string &tag)> &on_stall)
 {
-    if (!device_) {
-        return;
-    }
     auto last = aio_.outstanding();
     auto since = std::chrono::steady_clock::now();
     while (!aio_.wait_idle_for(std::chrono::milliseconds(10))) {
@@ -73,15 +74,27 @@ void shell::close()
             last = n;
             since = now;
         } else if (now - since >= aio_stall_limit) {
-            if (auto tag = suspended_tag()) {
-                out_.write("granule-io: resuming the request suspended at '" + *tag +
-                           "' so the device can close\n");
-                mark_failed();
-                (void)device_->debug_resume(*tag);
+            if (auto tag = suspended_tag(); tag && !on_stall(*tag)) {
+                return false;
             }
             since = now;
         }
     }
+    return true;
+}
+
+void shell::close()
+{
+    if (!device_) {
+        return;
+    }
+    drain_aio([this](const std::string &tag) {
+        out_.write("granule-io: resuming the request suspended at '" + tag +
+                   "' so the device can close\n");
+        mark_failed();
+        (void)device_->debug_resume(tag);
+        return true;
+    });
     device_.reset();
     breakpoint_tags_.clear();
 }
@@ -108,25 +121,13 @@ std::optional<std::string> shell::suspended_tag() const
 
 bool shell::wait_aio(std::string_view cmd)
 {
-    auto last = aio_.outstanding();
-    auto since = std::chrono::steady_clock::now();
-    while (!aio_.wait_idle_for(std::chrono::milliseconds(10))) {
-        auto now = std::chrono::steady_clock::now();
-        if (auto n = aio_.outstanding(); n != last) {
-            last = n;
-            since = now;
-        } else if (now - since >= aio_stall_limit) {
-            // A parked request only moves on `resume`, which this thread
-            // would have to run: waiting longer can't help.
-            if (auto tag = suspended_tag()) {
-                out_.write(std::string(cmd) + ": a request is suspended at breakpoint '" + *tag +
-                           "' and can't complete; resume it first\n");
-                return false;
-            }
-            since = now;
-        }
-    }
-    return true;
+    // A parked request only moves on `resume`, which this thread would have
+    // to run: waiting longer can't help.
+    return drain_aio([&](const std::string &tag) {
+        out_.write(std::string(cmd) + ": a request is suspended at breakpoint '" + tag +
+                   "' and can't complete; resume it first\n");
+        return false;
+    });
 }
 
 void shell::rescue_stalled(std::string_view cmd)

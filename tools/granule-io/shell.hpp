@@ -16,6 +16,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -72,6 +73,7 @@ public:
 
 private:
     void rescue_stalled(std::string_view cmd);
+    bool drain_aio(const std::function<bool(const std::string &tag)> &on_stall);
 
     output out_;
     aio_tracker aio_;
