@@ -143,8 +143,9 @@ private:
         co_return r;
     }
     result<void> trim_padding_past(std::uint64_t end);
-    // Holds a request back until the throttle.* limits let it start (at
-    // once when none is set, or once the device is closing).
+    // Holds a request back until the throttle.* limits let it start (not
+    // at all once the device is closing). Callers skip it when no limit is
+    // set, so an unthrottled request makes no coroutine frame for it.
     boost::asio::awaitable<void> throttled(bool write, std::uint64_t bytes);
     // Marks req serialising as a write of [offset, offset + bytes) needs
     // (unaligned, or reaching past the end) and waits for conflicts.

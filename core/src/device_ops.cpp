@@ -165,7 +165,8 @@ asio::awaitable<result<void>> device_impl::zeroes_tracked(std::uint64_t offset, 
         co_return v.error();
     if (auto w = check_writable("write_zeroes", offset, bytes); !w)
         co_return w.error();
-    co_await throttled(true, bytes);
+    if (throttle_.enabled())
+        co_await throttled(true, bytes);
     tracked_request req(offset, bytes);
     tracking_scope scope(tracker_, req);
     co_await serialise_write(req, offset, bytes);
@@ -231,7 +232,7 @@ void device_impl::configure_throttle(const throttle_config &c)
 
 asio::awaitable<void> device_impl::throttled(bool write, std::uint64_t bytes)
 {
-    if (!throttle_.enabled() || closing_)
+    if (closing_)
         co_return;
     const auto now = throttle::clock::now();
     const auto start = throttle_.admit(write, bytes, now);

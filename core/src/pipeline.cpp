@@ -160,7 +160,8 @@ asio::awaitable<result<std::size_t>> device_impl::preadv(std::uint64_t offset,
         co_return v.error();
     }
     bump(counters.bytes_read, total);
-    co_await throttled(false, total);
+    if (throttle_.enabled())
+        co_await throttled(false, total);
     tracked_request req(offset, total);
     tracking_scope scope(tracker_, req);
     // Copy-on-read writes what it read: a write into the range meanwhile
@@ -246,7 +247,8 @@ asio::awaitable<result<std::size_t>> device_impl::pwritev(std::uint64_t offset,
         co_return w.error();
     }
     bump(counters.bytes_written, total);
-    co_await throttled(true, total);
+    if (throttle_.enabled())
+        co_await throttled(true, total);
     tracked_request req(offset, total);
     req.write_data = iov;
     tracking_scope scope(tracker_, req);

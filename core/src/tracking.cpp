@@ -60,6 +60,8 @@ std::vector<tracked_request *> request_tracker::absorb_waiting(const tracked_req
                                                               std::uint64_t from, std::uint64_t to)
 {
     std::vector<tracked_request *> out;
+    if (!w.done)  // the first waiter creates it: nobody waits for w
+        return out;
     auto overlaps = [](std::uint64_t a0, std::uint64_t a1, std::uint64_t b0, std::uint64_t b1) {
         return a0 < b1 && b0 < a1;
     };
