@@ -16,8 +16,7 @@ namespace asio = boost::asio;
 result<backing_options> take_backing_options(options &opts)
 {
     backing_options b;
-    b.node = sub_options(opts, "backing");
-    std::erase_if(opts, [](const auto &kv) { return kv.first.starts_with("backing."); });
+    b.node = take_sub_options(opts, "backing");
     // "backing=FILE": the filename shorthand, as for children ("image=d.img").
     if (auto it = opts.find("backing"); it != opts.end()) {
         if (!b.node.empty())
@@ -110,9 +109,7 @@ asio::awaitable<result<std::uint64_t>> device_impl::read_with_backing(
     std::uint64_t offset, std::span<const granule_iovec> iov, bool copy_on_read)
 {
     const std::uint64_t g = io_align();
-    std::uint64_t total = 0;
-    for (const auto &e : iov)
-        total += e.len;
+    const std::uint64_t total = iov_total(iov);
     const auto blen = static_cast<std::uint64_t>(std::max<std::int64_t>(backing_.n->length(), 0));
     const auto &d = root_->driver();
     std::uint64_t done = 0;

@@ -151,7 +151,8 @@ result<std::unique_ptr<device>> device::open(std::string_view spec, open_flags f
 result<std::unique_ptr<device>> device::open(const options &opts, open_flags flags)
 {
     options node_opts = opts;
-    auto throttling = parse_throttle(take_throttle_options(node_opts));
+    // throttle.* keys are the core's, never a driver's.
+    auto throttling = parse_throttle(take_sub_options(node_opts, "throttle"));
     if (!throttling)
         return throttling.error();
     auto backing_opts = take_backing_options(node_opts);

@@ -249,7 +249,7 @@ asio::awaitable<void> device_impl::throttled(bool write, std::uint64_t bytes)
 asio::awaitable<result<void>> device_impl::reopen(options changes)
 {
     // throttle.* keys are the core's; they take effect with the barrier.
-    const auto throttle_keys = take_throttle_options(changes);
+    const auto throttle_keys = take_sub_options(changes, "throttle");
     auto throttling = parse_throttle(throttle_keys, throttle_.config());
     if (!throttling)
         co_return throttling.error();

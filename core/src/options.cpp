@@ -80,6 +80,14 @@ options sub_options(const options &opts, std::string_view child)
     return out;
 }
 
+options take_sub_options(options &opts, std::string_view child)
+{
+    options out = sub_options(opts, child);
+    std::string prefix = std::string(child) + ".";
+    std::erase_if(opts, [&](const auto &kv) { return kv.first.starts_with(prefix); });
+    return out;
+}
+
 result<std::uint64_t> parse_size(std::string_view text, std::string_view what)
 {
     auto bad = [&](const char *why) {

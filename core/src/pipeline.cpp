@@ -99,9 +99,7 @@ asio::awaitable<result<std::uint64_t>> device_impl::submit_to(node &n, std::uint
                                                               std::uint64_t aligned_offset,
                                                               std::span<const granule_iovec> iov)
 {
-    std::uint64_t total = 0;
-    for (const auto &e : iov)
-        total += e.len;
+    const std::uint64_t total = iov_total(iov);
     std::uint64_t chunk_max = total;
     if (limits_.max_transfer)
         chunk_max = std::max(align_down(limits_.max_transfer, io_align()), io_align());

@@ -65,21 +65,6 @@ result<throttle_config> parse_throttle(const options &keys, const throttle_confi
     return c;
 }
 
-options take_throttle_options(options &opts)
-{
-    options out;
-    const std::string prefix = "throttle.";
-    for (auto it = opts.begin(); it != opts.end();) {
-        if (it->first.compare(0, prefix.size(), prefix) == 0) {
-            out.emplace(it->first.substr(prefix.size()), it->second);
-            it = opts.erase(it);
-        } else {
-            ++it;
-        }
-    }
-    return out;
-}
-
 void throttle::configure(const throttle_config &c)
 {
     config_ = c;

@@ -37,10 +37,6 @@ struct throttle_config {
 // errors name the full key. changes apply on top of base (for reopen).
 result<throttle_config> parse_throttle(const options &keys, const throttle_config &base = {});
 
-// Splits "throttle.*" keys off a device's options: they are the core's,
-// never a driver's.
-options take_throttle_options(options &opts);
-
 class throttle {
 public:
     using clock = std::chrono::steady_clock;

@@ -107,10 +107,10 @@ public:
     void flush(completion &done) { done(0); }
     // Discard punches a hole (reads zeroes, block status says so); write
     // zeroes keeps the range allocated, as FALLOC_FL_ZERO_RANGE does.
-    void discard(uint64_t off, uint64_t len, completion &done) { zero(off, len, "discard", done); }
+    void discard(uint64_t off, uint64_t len, completion &done) { zero(off, len, "discard", true, done); }
     void write_zeroes(uint64_t off, uint64_t len, completion &done)
     {
-        zero(off, len, "write_zeroes", done);
+        zero(off, len, "write_zeroes", false, done);
     }
 
     // Written ranges are data; never written, discarded or past the end:
@@ -194,7 +194,8 @@ private:
         return {};
     }
 
-    void zero(uint64_t off, uint64_t len, const char *op, completion &done)
+    // punch: leave a hole (discard) rather than allocated zeroes.
+    void zero(uint64_t off, uint64_t len, const char *op, bool punch, completion &done)
     {
         auto where = std::string("memory: ") + op + " offset " + std::to_string(off) +
                      " length " + std::to_string(len) + ": ";
@@ -212,7 +213,7 @@ private:
             }
             if (len)
                 std::memset(data_.get() + off, 0, len);
-            if (op == std::string_view("discard"))
+            if (punch)
                 deallocate(off, off + len);
             else
                 allocate(off, off + len);

@@ -4,8 +4,10 @@
 
 #include <QtTest/QtTest>
 
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <thread>
 #include <set>
 #include <string>
 #include <vector>
@@ -43,6 +45,20 @@ inline std::uint8_t pattern_byte(std::uint64_t seed, std::uint64_t i)
     std::uint64_t x = (i + 1) * 0x9E3779B97F4A7C15ull ^ (seed * 0xBF58476D1CE4E5B9ull);
     x ^= x >> 29;
     return static_cast<std::uint8_t>(x ^ (x >> 8) ^ 0x5a);
+}
+
+// Polls cond for up to 5 s (a request reaching a breakpoint on a device's
+// thread, say); whether it became true.
+template <class F>
+bool eventually(F cond)
+{
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!cond()) {
+        if (std::chrono::steady_clock::now() > until)
+            return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
 }
 
 }  // namespace granule_test

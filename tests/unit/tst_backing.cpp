@@ -176,10 +176,7 @@ void tst_backing::copy_on_read_never_overwrites_a_later_write()
     QVERIFY(dev.debug_breakpoint("read_aio", "R"));
     std::vector<std::uint8_t> rbuf(G), wbuf(G, 0x99);
     auto r = dev.async_preadv(0, {{rbuf.data(), rbuf.size()}}, boost::asio::use_future);
-    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (!dev.debug_is_suspended("R") && std::chrono::steady_clock::now() < until)
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    QVERIFY(dev.debug_is_suspended("R"));
+    QVERIFY(granule_test::eventually([&] { return dev.debug_is_suspended("R"); }));
     auto w = dev.async_pwritev(0, {{wbuf.data(), wbuf.size()}}, boost::asio::use_future);
     std::vector<std::uint8_t> other(10);
     QVERIFY(dev.pread(3 * G, other.data(), other.size()));  // barrier: W has been seen

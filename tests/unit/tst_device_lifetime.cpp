@@ -9,28 +9,9 @@
 
 #include <boost/asio/use_future.hpp>
 
-#include <chrono>
-#include <thread>
 
 using granule::device;
 
-namespace {
-
-// Polls cond for up to 5 s (a request reaches its breakpoint on the
-// device's thread).
-template <class F>
-bool eventually(F cond)
-{
-    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (!cond()) {
-        if (std::chrono::steady_clock::now() > until)
-            return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    return true;
-}
-
-}  // namespace
 
 class tst_device_lifetime : public QObject {
     Q_OBJECT
@@ -53,7 +34,7 @@ void tst_device_lifetime::close_joins_every_thread()
         QVERIFY(dev.debug_breakpoint("write_aio", "A"));
         std::vector<std::uint8_t> a(100, 0x11), b(100, 0x22);
         auto first = dev.async_pwritev(100, {{a.data(), a.size()}}, boost::asio::use_future);
-        QVERIFY(eventually([&] { return dev.debug_is_suspended("A"); }));
+        QVERIFY(granule_test::eventually([&] { return dev.debug_is_suspended("A"); }));
         auto second = dev.async_pwritev(150, {{b.data(), b.size()}}, boost::asio::use_future);
         // A read elsewhere, queued behind the second write on the device's
         // thread: once it returns, the second write is waiting.
@@ -75,7 +56,7 @@ void tst_device_lifetime::close_joins_every_thread()
         d->reset();
         // Joined means gone: the count must be back at once (a short grace
         // for the OS to drop a joined thread from its listing).
-        QVERIFY(eventually([&] { return granule_test::thread_count() <= before; }));
+        QVERIFY(granule_test::eventually([&] { return granule_test::thread_count() <= before; }));
     }
     QCOMPARE(granule_test::thread_count(), before);
 }

@@ -27,6 +27,8 @@ std::string format_options(const options &opts);
 
 // The keys below "prefix." with the prefix removed.
 options sub_options(const options &opts, std::string_view child);
+// As sub_options, and removes those keys from opts.
+options take_sub_options(options &opts, std::string_view child);
 
 // Parses a size with optional k/K, M, G, T, P, E suffix (powers of 1024) or a
 // "0x" hex number; the error names what (e.g. "option 'align'") and the value.
