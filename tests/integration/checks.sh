@@ -17,11 +17,7 @@ expect_eq() {  # what actual expected
     fi
 }
 
-# Writes LEN bytes of BYTE at OFF into the model file, like granule-io -P does.
-model_write() {  # model off len byte
-    head -c "$3" /dev/zero | tr '\0' "\\$(printf %03o "$(($4))")" |
-        dd of="$1" bs=64K iflag=fullblock oflag=seek_bytes seek="$2" conv=notrunc status=none
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/io_matrix.sh"  # model_write, matrix_commands
 
 # granule-img probe: exit 0 and "chosen values agree with the trial truth".
 # Sets TRUTH_OFFSET, TRUTH_READ, TRUTH_MEMORY (from the truth line).
@@ -87,33 +83,11 @@ gio() {  # [-r] spec cmds...
 io_matrix() {  # target extra-options pattern-base
     local target=$1 opts=$2 base=$3 region=131072
     local spec="driver=raw-posix,filename=$target,cache.direct=on${opts:+,$opts}"
-    local model="$FIXTURE_DIR/model" cmds=() reads=() late=() w op off lens pat mis total
+    local model="$FIXTURE_DIR/model"
     log "-- unaligned matrix on $spec (patterns from $base)"
     dd if="$target" of="$model" bs=$region count=1 status=none
-    # op offset lengths pattern-offset misalign: no two overlap, several share blocks.
-    local matrix=(
-        "write 1 1 0 0" "write 511 2 1 0" "write 513 1000 2 0" "write 4095 4098 3 0"
-        "write 8193 8192 4 0" "writev 20000 100,4000,1 5 0" "writev 32768 512,1024,2560 6 0"
-        "write 40000 5000 7 3" "writev 50001 700,700 8 1" "aio_write 60000 3000 9 0"
-        "aio_write 64000 3000 10 0")
-    for w in "${matrix[@]}"; do
-        read -r op off lens pat mis <<<"$w"
-        pat=$((base + pat))
-        total=$(($(tr ',' '+' <<<"$lens")))
-        cmds+=("$op -m $mis -P $pat $off ${lens//,/ }")
-        model_write "$model" "$off" "$total" "$pat"
-        case $op in
-        write) reads+=("read -m $((mis + 1)) -P $pat $off $total") ;;
-        writev) reads+=("readv -P $pat $off ${lens//,/ }") ;;
-        aio_write) reads+=("aio_read -P $pat $off $total") ;;
-        esac
-    done
-    # Then writes overlapping earlier ones (read-modify-write of written blocks).
-    late=("write -P $((base + 11)) 62000 3000" "writev -m 2 -P $((base + 12)) 100 5000 3")
-    model_write "$model" 62000 3000 $((base + 11))
-    model_write "$model" 100 5003 $((base + 12))
-    gio "$spec" "${cmds[@]}" aio_flush "${reads[@]}" aio_flush "${late[@]}" flush \
-        "read -P $((base + 12)) 100 5003" "read -P $((base + 11)) 62000 3000"
+    matrix_commands "$model" 0 "$base"
+    gio "$spec" "${MATRIX_CMDS[@]}"
     if ! dd if="$target" bs=$region count=1 status=none | cmp - "$model" >&2; then
         fail_check "$target differs from the model after the matrix (cmp above: byte offset 1-based)"
     else

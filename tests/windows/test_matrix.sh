@@ -31,11 +31,7 @@ fail() {
     failures=$((failures + 1))
 }
 
-# Writes LEN bytes of BYTE at OFF into the model, as granule-io -P does.
-model_write() {  # off len byte
-    head -c "$2" /dev/zero | tr '\0' "\\$(printf %03o "$(($3))")" |
-        dd of="$model" bs=64K iflag=fullblock oflag=seek_bytes seek="$1" conv=notrunc status=none
-}
+. "$(dirname "$0")/../lib/io_matrix.sh"  # model_write MODEL ..., matrix_commands
 
 # granule-io.exe on spec with the commands; a failed command fails the check.
 gio() {  # spec cmds...
@@ -68,31 +64,10 @@ model_bytes() {  # off len
 # The matrix at base (no two writes overlap, several share blocks), then
 # writes over earlier ones (RMW of written blocks), then every read again.
 matrix() {  # spec base pattern-base
-    local spec=$1 b=$2 p=$3 cmds=() reads=() w op off lens pat mis total
-    local list=(
-        "write 1 1 0 0" "write 511 2 1 0" "write 513 1000 2 0" "write 4095 4098 3 0"
-        "write 8193 8192 4 0" "writev 20000 100,4000,1 5 0" "writev 32768 512,1024,2560 6 0"
-        "write 40000 5000 7 3" "writev 50001 700,700 8 1" "aio_write 60000 3000 9 0"
-        "aio_write 64000 3000 10 0")
-    log "-- matrix on $spec at $b"
-    for w in "${list[@]}"; do
-        read -r op off lens pat mis <<<"$w"
-        off=$((b + off))
-        pat=$((p + pat))
-        total=$(($(tr ',' '+' <<<"$lens")))
-        cmds+=("$op -m $mis -P $pat $off ${lens//,/ }")
-        model_write "$off" "$total" "$pat"
-        case $op in
-        write) reads+=("read -m $((mis + 1)) -P $pat $off $total") ;;
-        writev) reads+=("readv -P $pat $off ${lens//,/ }") ;;
-        aio_write) reads+=("aio_read -P $pat $off $total") ;;
-        esac
-    done
-    model_write $((b + 62000)) 3000 $((p + 11))
-    model_write $((b + 100)) 5003 $((p + 12))
-    gio "$spec" "${cmds[@]}" aio_flush "${reads[@]}" aio_flush \
-        "write -P $((p + 11)) $((b + 62000)) 3000" "writev -m 2 -P $((p + 12)) $((b + 100)) 5000 3" \
-        flush "read -P $((p + 12)) $((b + 100)) 5003" "read -P $((p + 11)) $((b + 62000)) 3000"
+    local spec=$1
+    log "-- matrix on $spec at $2"
+    matrix_commands "$model" "$2" "$3"
+    gio "$spec" "${MATRIX_CMDS[@]}"
     same_as_model "matrix on $spec"
 }
 
@@ -145,7 +120,7 @@ gio "$forced" "read -v $((size - 76)) 200"
 got=$(printf '%s\n' "$GIO_OUT" | dumped_bytes | tr '\n' ' ')
 [ "$got" = "$tail_want$zeros" ] || fail "read across the end of file: got '$got'"
 gio "$forced" "write -P 0x61 $((size - 10)) 5" "length"
-model_write $((size - 10)) 5 0x61
+model_write "$model" $((size - 10)) 5 0x61
 same_as_model "write into the partial last block (size unchanged)"
 gio "$forced" "write -P 0x62 $((size + 24)) 100"
 head -c 24 /dev/zero >>"$model"
@@ -155,7 +130,7 @@ gio "$forced" "truncate $size"
 truncate -s $size "$model"
 same_as_model "truncate back"
 gio "$forced" "write -z 1000001 30000" "read -P 0 1000001 30000"
-model_write 1000001 30000 0
+model_write "$model" 1000001 30000 0
 same_as_model "write -z 1000001+30000"
 
 if [ "$failures" -ne 0 ]; then
