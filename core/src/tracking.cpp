@@ -5,25 +5,96 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
+#include <vector>
 
 namespace granule {
 
 namespace asio = boost::asio;
 
+#if !defined(NDEBUG) || defined(GRANULE_CHECK_INVARIANTS)
+constexpr bool checking = true;
+#else
+constexpr bool checking = false;
+#endif
+
 void request_tracker::add(tracked_request &r)
 {
     r.seq = next_seq_++;
+    r.waiting_for = 0;
     r.pos = requests_.insert(requests_.end(), &r);
+    if constexpr (checking)
+        check_invariants();
 }
 
 void request_tracker::remove(tracked_request &r)
 {
     requests_.erase(r.pos);
     // Waiters are woken by cancellation; the handlers are queued on the
-    // executor before r (and its timer) goes away.
-    if (r.done)
+    // executor before r (and its timer) goes away. Until they run, nothing
+    // may take them for waiters of r: a request added meanwhile could sit
+    // where r sat and would pass them (issue 9: the older data overwrote
+    // the newer). Only requests that someone waited for have a timer.
+    if (r.done) {
+        for (auto *o : requests_)
+            if (o->waiting_for == r.seq)
+                o->waiting_for = 0;
         r.done->cancel();
+    }
+    if constexpr (checking)
+        check_invariants();
+}
+
+namespace {
+
+[[noreturn]] void invariant_failed(const char *what, const tracked_request &r,
+                                   const tracked_request *o)
+{
+    std::fprintf(stderr,
+                 "granule: request tracker invariant violated: %s (request #%llu at %llu+%llu"
+                 ", waiting for #%llu",
+                 what, static_cast<unsigned long long>(r.seq),
+                 static_cast<unsigned long long>(r.offset),
+                 static_cast<unsigned long long>(r.bytes),
+                 static_cast<unsigned long long>(r.waiting_for));
+    if (o)
+        std::fprintf(stderr, "; older request #%llu at %llu+%llu",
+                     static_cast<unsigned long long>(o->seq),
+                     static_cast<unsigned long long>(o->offset),
+                     static_cast<unsigned long long>(o->bytes));
+    std::fprintf(stderr, ")\n");
+    std::abort();
+}
+
+bool bytes_overlap(const tracked_request &a, const tracked_request &b)
+{
+    return a.offset < b.offset + b.bytes && b.offset < a.offset + a.bytes;
+}
+
+}  // namespace
+
+void request_tracker::check_invariants(const tracked_request *after_wait) const
+{
+    // requests_ is in seq order (add appends a new, larger seq).
+    std::vector<std::uint64_t> live;
+    live.reserve(requests_.size());
+    for (const auto *r : requests_)
+        live.push_back(r->seq);
+    for (const auto *r : requests_)
+        if (r->waiting_for && !std::binary_search(live.begin(), live.end(), r->waiting_for))
+            invariant_failed("waits for a request that is gone", *r, nullptr);
+    if (!after_wait)
+        return;
+    const auto &r = *after_wait;
+    for (const auto *o : requests_) {
+        if (o == &r || o->seq > r.seq || !(o->serialising || r.serialising) ||
+            !bytes_overlap(*o, r) || o->waiting_for == r.seq)
+            continue;
+        invariant_failed("passes an older request that overlaps its bytes", r, o);
+    }
 }
 
 void request_tracker::mark_serialising(tracked_request &r, std::uint64_t align)
@@ -48,7 +119,7 @@ tracked_request *request_tracker::find_conflict(const tracked_request &r) const
             continue;
         if (other->overlap_end <= r.overlap_offset || r.overlap_end <= other->overlap_offset)
             continue;
-        if (other->waiting_for == &r)
+        if (other->waiting_for == r.seq)
             continue;
         if (other->seq < r.seq || other->started)
             return other;
@@ -67,7 +138,7 @@ std::vector<tracked_request *> request_tracker::absorb_waiting(const tracked_req
     };
     for (auto *c : requests_) {
         const auto c_end = c->offset + c->bytes;
-        if (c == &w || c->waiting_for != &w || c->started || c->absorbed ||
+        if (c == &w || c->waiting_for != w.seq || c->started || c->absorbed ||
             c->write_data.empty() || c->offset < from || c_end > to ||
             overlaps(c->offset, c_end, w.offset, w.offset + w.bytes))
             continue;
@@ -95,12 +166,15 @@ asio::awaitable<unsigned> request_tracker::wait(tracked_request &r)
         if (!other->done)
             other->done.emplace(co_await asio::this_coro::executor,
                                 asio::steady_timer::time_point::max());
-        r.waiting_for = other;
+        r.waiting_for = other->seq;
         boost::system::error_code ec;
+        // other may be gone when this resumes: only its seq was kept.
         co_await other->done->async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        r.waiting_for = nullptr;
+        r.waiting_for = 0;
         ++waits;
     }
+    if constexpr (checking)
+        check_invariants(&r);
     co_return waits;
 }
 

@@ -33,8 +33,13 @@ struct tracked_request {
     bool serialising = false;
     // Past its first wait: newer requests that overlap it must wait for it.
     bool started = false;
+    // Identity of the request, unique for the tracker's life (never 0). An
+    // address is no identity: a request's coroutine frame is freed when it
+    // completes and the next request's frame may be allocated right there.
     std::uint64_t seq = 0;
-    const tracked_request *waiting_for = nullptr;
+    // seq of the request this one waits for now, or 0. Cleared by the
+    // tracker when that request is removed, before this one resumes.
+    std::uint64_t waiting_for = 0;
     std::optional<boost::asio::steady_timer> done;  // created by the first waiter
     std::list<tracked_request *>::iterator pos;
     // A caller's write (not a zeroing or an internal one): its data, so an
@@ -48,7 +53,7 @@ struct tracked_request {
 class request_tracker {
 public:
     void add(tracked_request &r);
-    // Wakes every request waiting for r.
+    // Wakes every request waiting for r and clears their waiting_for.
     void remove(tracked_request &r);
 
     // Widens r to align (power of two) and makes it serialising; may be
@@ -76,9 +81,16 @@ public:
     std::size_t size() const { return requests_.size(); }
     bool empty() const { return requests_.empty(); }
 
+    // The tracker's invariants, checked (abort with a message) after every
+    // add, remove and wait when GRANULE_CHECK_INVARIANTS is on (debug and
+    // sanitizer builds): every waiter's target is live, and a request past
+    // its wait has no older live request that overlaps its bytes, where
+    // either side serialises, still ahead of it. Public for the tests.
+    void check_invariants(const tracked_request *after_wait = nullptr) const;
+
 private:
     std::list<tracked_request *> requests_;
-    std::uint64_t next_seq_ = 0;
+    std::uint64_t next_seq_ = 1;  // 0 means "nobody" in waiting_for
 };
 
 // Registers on construction, unregisters (waking waiters) on destruction.

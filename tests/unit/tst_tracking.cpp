@@ -29,6 +29,9 @@ private slots:
     void wait_wakes_on_remove();
     void wait_counts_each_wait();
     void mutual_wait_resolves();
+    void removed_request_clears_waiters();
+    void reused_address_is_not_the_waited_for();
+    void absorb_ignores_reused_address();
 };
 
 // Two plain reads overlapping byte for byte never wait for each other.
@@ -133,9 +136,9 @@ void tst_tracking::waiting_for_breaks_cycle()
     newer.started = true;
     request_tracker::mark_serialising(newer, 512);
     QCOMPARE(t.find_conflict(older), &newer);
-    older.waiting_for = &newer;
+    older.waiting_for = newer.seq;
     QCOMPARE(t.find_conflict(newer), nullptr);
-    older.waiting_for = nullptr;
+    older.waiting_for = 0;
     QCOMPARE(t.find_conflict(newer), &older);
 }
 
@@ -213,7 +216,7 @@ void tst_tracking::wait_wakes_on_remove()
     spawn_wait(ctx, t, second, w);
     pump(ctx);
     QVERIFY(!w.waits);
-    QCOMPARE(second.waiting_for, &first);
+    QCOMPARE(second.waiting_for, first.seq);
     su.reset();  // removing an unrelated request does not release it
     pump(ctx);
     QVERIFY(!w.waits);
@@ -221,7 +224,7 @@ void tst_tracking::wait_wakes_on_remove()
     pump(ctx);
     QVERIFY(w.waits);
     QCOMPARE(*w.waits, 1u);
-    QCOMPARE(second.waiting_for, nullptr);
+    QCOMPARE(second.waiting_for, 0ull);
     QCOMPARE(t.size(), std::size_t(1));
 }
 
@@ -279,6 +282,102 @@ void tst_tracking::mutual_wait_resolves()
     pump(ctx);
     QVERIFY(wo.waits);
     QCOMPARE(*wo.waits, 1u);
+}
+
+// Removing a request clears waiting_for in its waiters at once, before they
+// resume: from then on they wait for nobody (every waiter's target is live).
+void tst_tracking::removed_request_clears_waiters()
+{
+    asio::io_context ctx;
+    request_tracker t;
+    tracked_request a(0, 4096), c(100, 10);
+    request_tracker::mark_serialising(c, 4096);
+    auto sa = std::make_unique<tracking_scope>(t, a);
+    tracking_scope sc(t, c);
+    a.started = true;
+    waiter w;
+    spawn_wait(ctx, t, c, w);
+    pump(ctx);
+    QCOMPARE(c.waiting_for, a.seq);
+    sa.reset();
+    QCOMPARE(c.waiting_for, 0ull);  // not yet resumed, already no waiter of a
+    QVERIFY(!w.waits);
+    t.check_invariants();
+    pump(ctx);
+    QVERIFY(w.waits);
+}
+
+// Issue 9, bug 1, at the tracker: A (in flight) completes, C waiting for A is
+// woken but has not run yet, and D is tracked at the very address A had (the
+// allocator reused A's coroutine frame). D overlaps C and is newer: it must
+// wait for C. With the address as identity, C's stale "waiting for A" read as
+// "waiting for D", D skipped C and its data was overwritten by C's.
+void tst_tracking::reused_address_is_not_the_waited_for()
+{
+    asio::io_context ctx;
+    request_tracker t;
+    std::optional<tracked_request> slot;  // A's storage, then D's
+    slot.emplace(0, 4096);
+    auto *a_addr = &*slot;
+    auto sa = std::make_unique<tracking_scope>(t, *slot);
+    slot->started = true;
+    tracked_request c(100, 10);
+    request_tracker::mark_serialising(c, 4096);
+    tracking_scope sc(t, c);
+    waiter wc;
+    spawn_wait(ctx, t, c, wc);
+    pump(ctx);
+    QVERIFY(!wc.waits);
+
+    sa.reset();  // A completes; C's wake-up is queued, not run
+    slot.reset();
+    slot.emplace(50, 100);  // D, where A was
+    auto &d = *slot;
+    QCOMPARE(&d, a_addr);
+    request_tracker::mark_serialising(d, 4096);
+    tracking_scope sd(t, d);
+    QVERIFY(d.seq > c.seq);
+    QCOMPARE(t.find_conflict(d), &c);
+    QCOMPARE(t.find_conflict(c), nullptr);  // C goes first
+
+    waiter wd;
+    spawn_wait(ctx, t, d, wd);
+    pump(ctx);
+    QVERIFY(wc.waits);
+    QVERIFY(!wd.waits);  // D waits for C
+    QCOMPARE(d.waiting_for, c.seq);
+}
+
+// absorb_waiting takes only the writes waiting for the carrier itself, not
+// those whose stale target sat at the carrier's address.
+void tst_tracking::absorb_ignores_reused_address()
+{
+    asio::io_context ctx;
+    request_tracker t;
+    static char data[10] = {};
+    const granule::io_buffer buf{data, sizeof data};
+    std::optional<tracked_request> slot;
+    slot.emplace(0, 4096);
+    auto sa = std::make_unique<tracking_scope>(t, *slot);
+    slot->started = true;
+    tracked_request c(100, 10);
+    c.write_data = {&buf, 1};
+    request_tracker::mark_serialising(c, 4096);
+    tracking_scope sc(t, c);
+    waiter wc;
+    spawn_wait(ctx, t, c, wc);
+    pump(ctx);
+
+    sa.reset();
+    slot.reset();
+    slot.emplace(1000, 10);  // W, where A was, a write whose padding holds C's bytes
+    auto &w = *slot;
+    request_tracker::mark_serialising(w, 4096);
+    tracking_scope sw(t, w);
+    w.done.emplace(ctx.get_executor(), asio::steady_timer::time_point::max());
+    QVERIFY(t.absorb_waiting(w, 0, 4096).empty());
+    QVERIFY(!c.absorbed);
+    pump(ctx);
 }
 
 QTEST_GUILESS_MAIN(tst_tracking)
