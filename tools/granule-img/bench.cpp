@@ -96,7 +96,11 @@ bool parse_args(int argc, char **argv, bench_options &o)
         case 'e': if (!parse_num(optarg, "--seed", o.seed)) return false; break;
         case 'P':
             if (!parse_num(optarg, "-P (pattern)", v)) return false;
-            o.pattern = static_cast<int>(v & 0xff);
+            if (v > 0xff) {
+                std::fprintf(stderr, "granule-img bench: -P (pattern): %s is not a byte (0 to 255)\n", optarg);
+                return false;
+            }
+            o.pattern = static_cast<int>(v);
             break;
         case 'w': o.write = true; break;
         case 'r': o.random = true; break;
@@ -112,6 +116,12 @@ bool parse_args(int argc, char **argv, bench_options &o)
     o.spec = argv[optind];
     if (o.size == 0 || o.count == 0) {
         std::fputs("granule-img bench: -s and -c must be > 0\n", stderr);
+        return false;
+    }
+    // DEPTH buffers of SIZE are allocated up front.
+    if (o.size > (std::uint64_t(1) << 30)) {
+        std::fprintf(stderr, "granule-img bench: -s (size): %llu is larger than 1G\n",
+                     static_cast<unsigned long long>(o.size));
         return false;
     }
     if (!o.step)

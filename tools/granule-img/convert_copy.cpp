@@ -151,12 +151,18 @@ private:
     granule::result<void> cut_into_runs(slot &s)
     {
         const std::uint64_t unit = opts_.sparse_size, end = s.off + s.len;
+        if (unit == 0) {  // -S 0: every byte is copied as data, no zero runs
+            if (auto z = end_zero_run(); !z)
+                return z;
+            write_data(s, s.off, s.len);
+            return {};
+        }
         std::uint64_t data_off = 0, data_len = 0;
         for (std::uint64_t pos = s.off; pos < end;) {
-            std::uint64_t next = unit ? std::min(end, (pos / unit + 1) * unit) : end;
+            std::uint64_t next = std::min(end, (pos / unit + 1) * unit);
             const std::byte *p = s.buf.data() + (pos - s.off);
             bool whole_unit = next - pos == std::min(unit, res_.bytes - pos / unit * unit);
-            if (unit && whole_unit && all_zero(p, next - pos)) {
+            if (whole_unit && all_zero(p, next - pos)) {
                 write_data(s, data_off, data_len);
                 data_len = 0;
                 add_zeroes(pos, next - pos);

@@ -9,6 +9,11 @@
 
 namespace granule_io {
 
+bool is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
 std::optional<std::vector<std::string>> split_words(std::string_view line, std::string &error)
 {
     std::vector<std::string> words;
@@ -29,7 +34,7 @@ std::optional<std::vector<std::string>> split_words(std::string_view line, std::
             // An empty "" is still a word, so track in_word separately.
             in_quotes = true;
             in_word = true;
-        } else if (std::isspace(static_cast<unsigned char>(c))) {
+        } else if (is_blank(c)) {
             if (in_word) {
                 words.push_back(std::move(word));
                 word.clear();

@@ -13,7 +13,11 @@
 
 namespace granule_io {
 
-// Splits on whitespace; "double quotes" group words, and inside them a
+// The one definition of a blank between words (the C locale's isspace:
+// space, \t, \n, \v, \f, \r), for splitting and for blank lines alike.
+bool is_blank(char c);
+
+// Splits on blanks; "double quotes" group words, and inside them a
 // backslash escapes '"' or a backslash. Fails only on an unterminated quote.
 std::optional<std::vector<std::string>> split_words(std::string_view line, std::string &error);
 

@@ -11,8 +11,8 @@ namespace granule_io {
 
 shell::outcome shell::execute(std::string_view line)
 {
-    auto first = line.find_first_not_of(" \t\r\n");
-    if (first == std::string_view::npos || line[first] == '#') {
+    auto first = std::find_if_not(line.begin(), line.end(), is_blank);
+    if (first == line.end() || *first == '#') {
         return outcome::ok;
     }
     std::string error;
@@ -22,6 +22,8 @@ shell::outcome shell::execute(std::string_view line)
         mark_failed();
         return outcome::failed;
     }
+    if (words->empty())  // cannot happen after the check above; never index an empty line
+        return outcome::ok;
     const command *cmd = find_command(words->front());
     if (!cmd) {
         out_.write("unknown command '" + words->front() + "'\n");
