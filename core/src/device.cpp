@@ -109,8 +109,7 @@ device_impl::~device_impl()
     // call is left (at once, or when the last one completes).
     boost::asio::post(ctx_, [this] {
         closing_ = true;
-        for (auto *t : throttled_)
-            t->cancel();  // a closing device does not keep its callers waiting
+        lift_throttle();  // a closing device does not keep its callers waiting
         if (driver_calls_ == 0)
             stop_polls();
     });
@@ -241,6 +240,7 @@ limits device::get_limits() const { return impl_->lim(); }
 stats device::get_stats() const { return impl_->counters.snapshot(); }
 void device::reset_stats() { impl_->counters.reset(); }
 
+
 std::string device::describe() const
 {
     std::string out;
@@ -322,6 +322,14 @@ bool device::debug_is_suspended(std::string_view tag)
         return false;
     std::string t(tag);
     return on_device(*impl_, [&] { return n->driver().debug_is_suspended(n->state(), t.c_str()); }) > 0;
+}
+
+void device::lift_throttle()
+{
+    on_device(*impl_, [this] {
+        impl_->lift_throttle();
+        return 0;
+    });
 }
 
 }  // namespace granule

@@ -181,6 +181,10 @@ private:
     throttle throttle_;
     std::list<boost::asio::steady_timer *> throttled_;  // requests held back now
     void configure_throttle(const throttle_config &c);
+public:
+    // No limits from now on, and the held requests go (device thread).
+    void lift_throttle();
+private:
     mutable std::mutex throttle_text_mutex_;
     std::string throttle_text_;
     struct poll_watch {

@@ -230,6 +230,13 @@ void device_impl::configure_throttle(const throttle_config &c)
     throttle_text_ = c.describe();
 }
 
+void device_impl::lift_throttle()
+{
+    configure_throttle({});
+    for (auto *t : throttled_)
+        t->cancel();
+}
+
 asio::awaitable<void> device_impl::throttled(bool write, std::uint64_t bytes)
 {
     if (closing_)
@@ -241,7 +248,7 @@ asio::awaitable<void> device_impl::throttled(bool write, std::uint64_t bytes)
     bump(counters.throttle_waits);
     asio::steady_timer timer(ctx_, start);
     auto it = throttled_.insert(throttled_.end(), &timer);
-    boost::system::error_code ec;  // cancelled: the device is closing
+    boost::system::error_code ec;  // cancelled: lift_throttle(), or the device is closing
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     throttled_.erase(it);
 }

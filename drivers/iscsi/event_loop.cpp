@@ -28,6 +28,10 @@ static_assert(offsetof(granule_iovec, len) == offsetof(scsi_iovec, iov_len));
 namespace {
 
 enum class op_kind { read, write, flush, unmap, write_same };
+// How long the answer of a failed reconnect stands before the next request
+// tries again: long enough for a burst of requests, short enough that a
+// target that is back is used at once.
+constexpr std::chrono::milliseconds reconnect_retry{1000};
 constexpr int max_retries = 8;          // UNIT ATTENTION / BUSY / TASK SET FULL
 constexpr uint64_t max_range_blocks = 0xFFFFFFFFu;  // 32-bit block count fields
 // UNMAP / WRITE SAME ranges go in commands of at most this much, one after the
@@ -162,8 +166,12 @@ void event_loop::run()
     pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
     while (!stop_) {
         take_posted();
-        if (!sess_ && !queue_.empty())
-            reconnect();
+        if (!sess_ && !queue_.empty()) {
+            if (clock::now() < retry_at_)
+                fail_all_queued(down_code_, down_why_);
+            else
+                reconnect();
+        }
         issue();
         wait_and_service();
         check_timeouts();
@@ -213,8 +221,17 @@ void event_loop::reconnect()
         ++reconnects_;
         set_state("connected (reconnects: " + std::to_string(reconnects_) + ")");
     } catch (...) {
+        // A target that does not answer a login would make every request
+        // that follows wait a login timeout of its own (issue 9: 80 flushes,
+        // over two minutes): for reconnect_retry that answer stands. A
+        // refusal costs nothing to ask again, so it is not remembered.
         auto e = describe_current_exception();
         set_state(std::string("disconnected (") + e.message + ")");
+        if (e.code == ETIMEDOUT)
+            retry_at_ = clock::now() + reconnect_retry;
+        down_code_ = e.code;
+        down_why_ = "not connected: the reconnect failed (" + std::string(e.message) + "); the next try in " +
+                    std::to_string(reconnect_retry.count()) + " ms at the earliest";
         fail_all_queued(e.code, e.message);
     }
 }

@@ -22,6 +22,7 @@
 #include <granule/driver.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -81,6 +82,11 @@ private:
     int teardown_code_ = 0;
     std::string teardown_why_;
     bool lost_ = false;
+    // After a failed reconnect: until retry_at_, requests fail at once with
+    // down_why_ instead of each waiting for a login of its own.
+    std::chrono::steady_clock::time_point retry_at_{};
+    int down_code_ = 0;
+    std::string down_why_;
     std::atomic<bool> unmap_unsupported_{false};
     std::atomic<bool> write_same_unsupported_{false};
 

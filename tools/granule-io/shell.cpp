@@ -90,6 +90,9 @@ void shell::close()
     if (!device_) {
         return;
     }
+    // Requests the throttle holds go now: waiting for them would sit out the
+    // throttle's whole schedule (issue 9: a quit that never ended).
+    device_->lift_throttle();
     drain_aio([this](const std::string &tag) {
         out_.write("granule-io: resuming the request suspended at '" + tag +
                    "' so the device can close\n");

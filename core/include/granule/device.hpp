@@ -113,6 +113,13 @@ public:
     limits get_limits() const;
     stats get_stats() const;
     void reset_stats();
+    // Turns the throttle.* limits off and lets every request they hold go
+    // at once, like a reopen that removes them but without its barrier (a
+    // reopen waits for the held requests first). For a program about to
+    // wait for everything in flight, a shell's quit say, that must not sit
+    // out the schedule; the destructor does the same. A later reopen with
+    // throttle.* keys sets limits again. Any thread but the device's own.
+    void lift_throttle();
     // The driver tree, one node per line, children indented; then each
     // node's driver info lines.
     std::string describe() const;
