@@ -351,6 +351,12 @@ asio::awaitable<result<std::size_t>> device_impl::write_tracked(std::uint64_t of
     if (!wrote) {
         for (auto *c : carried)
             c->absorbed = false;
+        // A write that failed acknowledged nothing: the node must not keep
+        // what it grew by (a short write on a full disk left 62124 bytes of
+        // it past the old end, which the next open showed). Nobody else is
+        // past the old end: such a write serialises to the end of the node.
+        if (past_end && growable())
+            (void)trim_padding_past(old_length);
         co_return wrote.error();
     }
     // The next RMW of these blocks (the following small sequential write,
