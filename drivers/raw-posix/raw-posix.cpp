@@ -282,7 +282,7 @@ public:
         return "filename: " + filename_ + "\ncache.direct: " + (direct_ ? "on" : "off") +
                "\naio: " + aio_choice_ +
                (uring_ ? "" : ", " + std::to_string(pool_->size()) + " threads") + "\n" +
-               limits_info();
+               read_only_why_ + limits_info();
     }
 
 private:
@@ -316,6 +316,13 @@ private:
     void probe()
     {
         block_ = raw_posix::probe_block_limits(fd_.get());
+        // The kernel opens a read-only block device read-write and then fails
+        // every write with EPERM: the node says read-only instead, so writes
+        // are refused up front with EROFS, and info tells why.
+        if (block_.read_only && !read_only_) {
+            read_only_ = true;
+            read_only_why_ = "read-only: the block device is read-only (BLKROGET)\n";
+        }
         if (!direct_) {
             align_ = {{1, "buffered"}, {1, "buffered"}, {1, "buffered"}};
             return;
@@ -443,6 +450,7 @@ private:
     std::string filename_;
     bool direct_;
     bool read_only_;
+    std::string read_only_why_;  // an info line when the device made us read-only
     bool block_device_ = false;
     dio_alignment align_;
     raw_posix::block_limits block_;

@@ -155,9 +155,18 @@ readonly)
     driver_matches_truth "$dev" -r
     gio -r "driver=raw-posix,filename=$dev,cache.direct=on" \
         "read -P 0 1 100" "readv -m 3 -P 0 4095 2 4096"
+    # A read-write open of it is a read-only node (BLKROGET), said by info,
+    # and writes are refused with EROFS before reaching the kernel (issue 9:
+    # it said read_only: no, then every write failed with EPERM).
     rc=0
-    "$GRANULE_IO" --image-opts "driver=raw-posix,filename=$dev,cache.direct=on" -c "write 0 1" >&2 || rc=$?
-    [ "$rc" -ne 0 ] || fail_check "a read-write open of a read-only loop device succeeded"
+    out=$("$GRANULE_IO" --image-opts "driver=raw-posix,filename=$dev,cache.direct=on" \
+        -c info -c "write 0 1" -c "read -P 0 0 512" 2>&1) || rc=$?
+    printf '%s\n' "$out" | sed 's/^/   | /' >&2
+    [ "$rc" -eq 1 ] || fail_check "write on a read-only loop device: exit $rc, wanted 1"
+    grep -q "^read_only: yes" <<<"$out" || fail_check "info of a read-only loop device opened read-write: no 'read_only: yes'"
+    grep -q "read-only: the block device is read-only (BLKROGET)" <<<"$out" || fail_check "info does not say why it is read-only"
+    grep -q "^write failed: .*the device is read-only" <<<"$out" || fail_check "the write was not refused as read-only"
+    grep -q "^read 512/512 bytes at offset 0" <<<"$out" || fail_check "reads of the read-only loop device failed"
     # A read-only file on a filesystem without statx answers: trial reads decide.
     fixture_tmpfs
     make_data_file "$REPLY/data.img"
