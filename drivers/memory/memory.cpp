@@ -211,12 +211,14 @@ private:
                                                  std::to_string(size_) + ")");
                 resize(off + len);  // new bytes are zero already
             }
-            if (len)
-                std::memset(data_.get() + off, 0, len);
-            if (punch)
+            if (punch) {
+                clear_allocated(off, off + len);
                 deallocate(off, off + len);
-            else
+            } else {
+                if (len)
+                    std::memset(data_.get() + off, 0, len);
                 allocate(off, off + len);
+            }
         }
         done(0);
     }
@@ -227,23 +229,37 @@ private:
     {
         if (new_size > capacity_) {
             uint64_t cap = std::max(new_size, capacity_ + capacity_ / 2);
-            // calloc first: large zeroed areas come from mmap and cost nothing
-            // until touched. realloc keeps the old block on failure.
-            const bool had_data = data_ != nullptr;
-            void *p = had_data ? std::realloc(data_.get(), cap)
-                            : std::calloc(1, std::max<uint64_t>(cap, 1));
+            // Large zeroed areas from calloc come from mmap and cost nothing
+            // until touched; only the allocated extents are copied over, so
+            // growing a sparse node to 2 GiB costs what it holds, not 2 GiB
+            // (realloc + memset of the new part touched every page).
+            void *p = std::calloc(1, std::max<uint64_t>(cap, 1));
             if (!p)
                 fail(ENOMEM, "cannot allocate " + std::to_string(cap) + " bytes");
-            (void)data_.release();
-            data_.reset(static_cast<std::byte *>(p));
-            if (had_data)
-                std::memset(data_.get() + capacity_, 0, cap - capacity_);
+            std::unique_ptr<std::byte, free_deleter> grown(static_cast<std::byte *>(p));
+            for (const auto &[from, to] : allocated_)
+                std::memcpy(grown.get() + from, data_.get() + from, to - from);
+            data_ = std::move(grown);
             capacity_ = cap;
         } else if (new_size < size_) {
-            std::memset(data_.get() + new_size, 0, size_ - new_size);
+            clear_allocated(new_size, size_);
             deallocate(new_size, size_);
         }
         size_ = new_size;
+    }
+
+    // Zeroes the allocated bytes of [from, to): holes are zero already, and
+    // writing them would make the pages resident. Caller holds mutex_.
+    void clear_allocated(uint64_t from, uint64_t to)
+    {
+        auto it = allocated_.upper_bound(from);
+        if (it != allocated_.begin())
+            --it;
+        for (; it != allocated_.end() && it->first < to; ++it) {
+            const auto s = std::max(from, it->first), e = std::min(to, it->second);
+            if (s < e)
+                std::memset(data_.get() + s, 0, e - s);
+        }
     }
 
     // [from, to) becomes one allocated extent, merged with its neighbours.
