@@ -1,5 +1,7 @@
 #include <granule/options.hpp>
+#include <granule/url.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cctype>
 #include <limits>
@@ -143,22 +145,60 @@ result<std::uint64_t> parse_size(std::string_view text, std::string_view what)
     return value;
 }
 
-std::string redact_secrets(std::string_view text)
+namespace {
+
+// The last dotted component is "password" ("image.password").
+bool is_password_key(std::string_view key)
 {
-    std::string out(text);
-    for (std::size_t scheme = out.find("://"); scheme != std::string::npos;
-         scheme = out.find("://", scheme + 3)) {
-        auto start = scheme + 3;
-        auto at = out.find('@', start);
-        auto slash = out.find('/', start);
-        if (at == std::string::npos || (slash != std::string::npos && slash < at))
+    return key == "password" || key.ends_with(".password");
+}
+
+// An '@' outside any URL: the tail of a URL whose password held a ',' that was
+// not doubled ("filename=iscsi://u%ab,c=d@h/iqn/0" parses as two options).
+bool has_stray_at(std::string_view s)
+{
+    return s.find('@') < s.find("://");
+}
+
+// For text that is not well-formed options: hides at least what the parsed
+// view would. url::redact_password over the whole text hides from the first
+// '%' after the first "://" to the last '@', which holds every URL's password;
+// a password= item is hidden up to the next single ','.
+std::string redact_unparsed(std::string_view text)
+{
+    std::string out = url::redact_password(text);
+    constexpr std::string_view key = "password=";
+    for (auto p = out.find(key); p != std::string::npos; p = out.find(key, p + 1)) {
+        if (p != 0 && out[p - 1] != ',' && out[p - 1] != '.')
             continue;
-        auto pct = out.find('%', start);
-        if (pct == std::string::npos || pct > at)
-            continue;
-        out.replace(pct + 1, at - pct - 1, "***");
+        auto begin = p + key.size(), end = begin;
+        // ",," is part of the value; a single ',' ends it.
+        while (end < out.size() && !(out[end] == ',' && out.compare(end, 2, ",,") != 0))
+            end += out[end] == ',' ? 2 : 1;
+        out.replace(begin, end - begin, "***");
     }
     return out;
+}
+
+}  // namespace
+
+std::string redact_secrets(std::string_view text)
+{
+    if (!looks_like_options(text))
+        return url::redact_password(text);
+    auto opts = parse_options(text);
+    if (!opts || std::ranges::any_of(*opts, [](const auto &kv) {
+            return has_stray_at(kv.first) || has_stray_at(kv.second);
+        }))
+        return redact_unparsed(text);
+    bool changed = false;
+    for (auto &[k, v] : *opts) {
+        std::string shown = is_password_key(k) ? "***" : url::redact_password(v);
+        changed |= shown != v;
+        v = std::move(shown);
+    }
+    // Unchanged text keeps its order: messages without secrets stay as typed.
+    return changed ? format_options(*opts) : std::string(text);
 }
 
 result<bool> parse_bool(std::string_view text, std::string_view what)

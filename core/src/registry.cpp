@@ -1,5 +1,6 @@
 #include "registry.hpp"
 
+#include <granule/options.hpp>
 #include <granule/platform/shared_library.hpp>
 
 #include <algorithm>
@@ -171,10 +172,11 @@ result<const driver_entry *> driver_registry::for_filename(std::string_view file
             plain = &d;
     }
     if (auto colon = filename.find("://"); colon != std::string_view::npos)
-        return make_error(ENOENT, "no driver claims the URL scheme of '" + std::string(filename) + "'");
+        return make_error(ENOENT, "no driver claims the URL scheme of '" +
+                                      redact_secrets(filename) + "'");
     if (!plain)
         return make_error(ENOENT, "no driver for plain filenames is available (for '" +
-                                      std::string(filename) + "')");
+                                      redact_secrets(filename) + "')");
     return plain;
 }
 

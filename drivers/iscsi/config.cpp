@@ -1,6 +1,7 @@
 #include "config.hpp"
 
 #include <granule/platform/system_error.hpp>
+#include <granule/url.hpp>
 
 #include <cerrno>
 #include <charconv>
@@ -113,20 +114,19 @@ std::optional<url_parts> parse_url(std::string_view url, std::string &why)
         why = "does not start with iscsi://";
         return std::nullopt;
     }
-    url.remove_prefix(scheme.size());
     url_parts u;
-    // The last '@' ends the user info: IQNs never contain one, passwords may.
-    if (auto at = url.rfind('@'); at != std::string_view::npos) {
-        auto info = url.substr(0, at);
-        url.remove_prefix(at + 1);
-        auto pct = info.find('%');
-        u.user = std::string(info.substr(0, pct));
-        if (pct != std::string_view::npos)
-            u.password = std::string(info.substr(pct + 1));
+    // The core's redact_secrets() hides what this finds (granule/url.hpp).
+    if (auto info = granule::url::find_user_info(url); info.found()) {
+        u.user = std::string(info.user(url));
+        if (info.has_password())
+            u.password = std::string(info.password(url));
         if (u.user.empty()) {
             why = "empty user name before '@'";
             return std::nullopt;
         }
+        url.remove_prefix(info.at + 1);
+    } else {
+        url.remove_prefix(scheme.size());
     }
     auto slash = url.find('/');
     if (slash == std::string_view::npos) {
@@ -215,15 +215,7 @@ std::string target_config::url() const
 
 std::string redact_url(const std::string &url)
 {
-    if (url.compare(0, scheme.size(), scheme) != 0)
-        return url;
-    auto at = url.rfind('@');
-    if (at == std::string::npos)
-        return url;
-    auto pct = url.find('%', scheme.size());
-    if (pct == std::string::npos || pct > at)
-        return url;
-    return url.substr(0, pct) + "%***" + url.substr(at);
+    return granule::url::redact_password(url);
 }
 
 target_config parse_config(const granule::sdk::options_view &o)

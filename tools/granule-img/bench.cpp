@@ -5,6 +5,7 @@
 #include "open_device.hpp"
 #include "subcommands.hpp"
 
+#include <granule/options.hpp>
 #include <granule/device.hpp>
 #include <granule/platform/aligned_buffer.hpp>
 
@@ -210,7 +211,8 @@ int bench_command(int argc, char **argv)
         return 2;
     auto opened = open_device(o.spec, o.image_opts);
     if (!opened) {
-        std::fprintf(stderr, "granule-img bench: can't open %s: %s\n", o.spec.c_str(),
+        std::fprintf(stderr, "granule-img bench: can't open %s: %s\n",
+                     granule::redact_secrets(o.spec).c_str(),
                      opened.error().message.c_str());
         return 1;
     }

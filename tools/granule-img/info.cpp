@@ -171,7 +171,8 @@ int info_command(int argc, char **argv)
     }
     auto dev = open_device(spec, image_opts, flags);
     if (!dev) {
-        std::fprintf(stderr, "granule-img info: can't open %s: %s\n", spec.c_str(),
+        std::fprintf(stderr, "granule-img info: can't open %s: %s\n",
+                     granule::redact_secrets(spec).c_str(),
                      dev.error().message.c_str());
         return 1;
     }

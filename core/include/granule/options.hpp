@@ -35,8 +35,16 @@ options take_sub_options(options &opts, std::string_view child);
 result<std::uint64_t> parse_size(std::string_view text, std::string_view what);
 result<bool> parse_bool(std::string_view text, std::string_view what);
 
-// text with the password of any "scheme://user%password@host" URL replaced by
-// "***", for messages and listings (iscsi:// URLs may carry one).
+// text with its secrets replaced by "***", for messages and listings. text is
+// dotted options, one option value, or a filename shorthand. In options that
+// parse, every value loses its URL password (granule/url.hpp: from the first
+// '%' after "://" to the last '@', taken literally) and every key whose last
+// dotted component is "password" its value; the result is format_options() of
+// that (keys sorted), or text itself when nothing was hidden. Other text, and
+// options with an '@' outside a URL (the tail of a password whose ',' was not
+// doubled), is redacted as one string: from the first '%' after the first
+// "://" to the last '@', and every "password=" item. That may hide too much,
+// never too little.
 std::string redact_secrets(std::string_view text);
 
 }  // namespace granule
