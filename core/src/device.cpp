@@ -122,11 +122,16 @@ device_impl::~device_impl()
 
 namespace {
 
+bool in_device_thread(device_impl &impl)
+{
+    return impl.executor().target<asio::io_context::executor_type>()->running_in_this_thread();
+}
+
 // Blocks the calling thread until the coroutine ran on the device executor.
 template <class T>
 result<T> run_sync(device_impl &impl, asio::awaitable<result<T>> op)
 {
-    if (impl.executor().template target<asio::io_context::executor_type>()->running_in_this_thread())
+    if (in_device_thread(impl))
         return make_error(EDEADLK, "synchronous call on the device's own thread would deadlock; "
                                    "use the async_* functions there");
     return asio::co_spawn(impl.executor(), std::move(op), asio::use_future).get();
@@ -233,28 +238,6 @@ result<void> device::reopen(const options &changes)
     return run_sync(*impl_, impl_->reopen(changes));
 }
 
-std::uint64_t device::length() const { return impl_->length(); }
-bool device::read_only() const { return impl_->read_only(); }
-bool device::growable() const { return impl_->growable(); }
-limits device::get_limits() const { return impl_->lim(); }
-stats device::get_stats() const { return impl_->counters.snapshot(); }
-void device::reset_stats() { impl_->counters.reset(); }
-
-
-std::string device::describe() const
-{
-    std::string out;
-    impl_->root().describe(out, 0, "");
-    if (const auto &b = impl_->backing(); b.n) {
-        b.n->describe(out, 0, "backing: ");
-        out += std::string("copy-on-read: ") + (b.copy_on_read ? "on" : "off") +
-               " (overlay-granularity " + std::to_string(b.granularity) + ")\n";
-    }
-    if (auto t = impl_->throttle_description(); !t.empty())
-        out += "throttle: " + t + "\n";
-    return out;
-}
-
 namespace {
 
 // Debug hooks run on the device's executor, like the requests they resume.
@@ -267,6 +250,53 @@ auto on_device(device_impl &impl, F f) -> decltype(f())
                asio::use_future)
         .get();
 }
+
+// What reopen and truncate change (limits, node flags, the tree's info) is
+// the device thread's: queries from other threads hop there (issue 9: they
+// read it while a reopen wrote it); the device thread reads it directly.
+template <class F>
+auto on_device_thread(device_impl &impl, F f) -> decltype(f())
+{
+    if (in_device_thread(impl))
+        return f();
+    return on_device(impl, std::move(f));
+}
+
+}  // namespace
+
+std::uint64_t device::length() const { return impl_->length(); }
+bool device::read_only() const
+{
+    return on_device_thread(*impl_, [this] { return impl_->read_only(); });
+}
+bool device::growable() const
+{
+    return on_device_thread(*impl_, [this] { return impl_->growable(); });
+}
+limits device::get_limits() const
+{
+    return on_device_thread(*impl_, [this] { return impl_->lim(); });
+}
+stats device::get_stats() const { return impl_->counters.snapshot(); }
+void device::reset_stats() { impl_->counters.reset(); }
+
+std::string device::describe() const
+{
+    return on_device_thread(*impl_, [this] {
+        std::string out;
+        impl_->root().describe(out, 0, "");
+        if (const auto &b = impl_->backing(); b.n) {
+            b.n->describe(out, 0, "backing: ");
+            out += std::string("copy-on-read: ") + (b.copy_on_read ? "on" : "off") +
+                   " (overlay-granularity " + std::to_string(b.granularity) + ")\n";
+        }
+        if (auto t = impl_->throttle_description(); !t.empty())
+            out += "throttle: " + t + "\n";
+        return out;
+    });
+}
+
+namespace {
 
 result<void> debug_call(device_impl &impl, const char *what, std::string_view tag,
                         int (*call)(void *, const char *))

@@ -7,10 +7,19 @@
 // memory is used directly when its alignment allows.
 //
 // Threads: each device runs its pipeline on one internal thread (its
-// executor), so requests are tracked without locks. The async_* functions may
-// be called from any thread; their completion handler runs on the device's
-// executor unless the token binds another. The synchronous functions block
-// the calling thread and must not be called from the device's executor.
+// executor), so requests are tracked without locks, and the state that
+// reopen and truncate change (limits, flags, the tree) is that thread's.
+// - async_*: any thread; the completion handler runs on the device's
+//   executor unless the token binds another.
+// - the synchronous I/O and control functions (preadv ... reopen,
+//   block_status, lift_throttle, debug_*): any thread but the device's
+//   executor (there they would wait for themselves: EDEADLK); they block.
+// - queries: length, get_stats, reset_stats read atomics (any thread);
+//   read_only, growable, get_limits, describe hop to the device's thread
+//   and wait for the answer when called elsewhere (any thread, the
+//   device's own included).
+// - the destructor: not on the device's executor, and not while another
+//   thread still calls into the device.
 // Buffers must stay valid until the request completes.
 #pragma once
 
