@@ -95,6 +95,20 @@ expect_rc "-n with a missing DST" 1 out6 "$GI" convert -n src.img missing.img &&
     { [ ! -e missing.img ] || fail "-n created missing.img"; }
 expect_rc "fixed-size DST too small" 1 out7 "$GI" convert src.img "driver=memory,size=1M" &&
     expect_text "too small" out7 "DST holds 1048576 bytes, SRC has $len and DST cannot grow: nothing was written"
+# A symbolic link at DST, dangling or not, is refused like an existing DST:
+# never followed to create its target (O_EXCL, no check-then-create window).
+ln -s "$tmp/made-by-link.img" dangling.img
+expect_rc "dangling symlink DST" 1 out15 "$GI" convert src.img dangling.img &&
+    expect_text "dangling symlink DST" out15 "DST 'dangling.img' exists; pass -n" &&
+    { [ ! -e made-by-link.img ] || fail "convert created the target of a dangling DST symlink"; }
+expect_rc "-n with a dangling symlink DST" 1 out16 "$GI" convert -n src.img dangling.img &&
+    expect_text "dangling -n" out16 "DST 'dangling.img' does not exist" &&
+    { [ ! -e made-by-link.img ] || fail "-n created the target of a dangling DST symlink"; }
+mkdir -p ro-dir && chmod 555 ro-dir
+if [ "$(id -u)" -ne 0 ]; then
+    expect_rc "DST in a read-only directory" 1 out17 "$GI" convert src.img ro-dir/x.img &&
+        expect_text "read-only dir" out17 "can't create DST 'ro-dir/x.img': Permission denied"
+fi
 expect_rc "missing SRC" 1 out8 "$GI" convert nosuch.img x.img &&
     expect_text "missing SRC" out8 "can't open SRC nosuch.img: .*No such file" &&
     { [ ! -e x.img ] || fail "x.img created although SRC is missing"; }

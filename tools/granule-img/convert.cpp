@@ -9,10 +9,12 @@
 #include "subcommands.hpp"
 
 #include <granule/options.hpp>
+#include <granule/platform/create_file.hpp>
+#include <granule/platform/system_error.hpp>
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
+#include <cerrno>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -141,32 +143,31 @@ int convert_command(int argc, char **argv)
 
     const std::filesystem::path dst_path = a.dst;
     bool created = false;
-    if (is_plain_path(a)) {
+    if (is_plain_path(a) && a.existing) {
         std::error_code ec;
-        bool exists = std::filesystem::exists(dst_path, ec);
-        if (exists && !a.existing) {
-            std::fprintf(stderr,
-                         "granule-img convert: DST '%s' exists; pass -n to write into it "
-                         "(nothing was changed)\n",
-                         a.dst.c_str());
-            return 1;
-        }
-        if (!exists && a.existing) {
+        if (!std::filesystem::exists(dst_path, ec)) {
             std::fprintf(stderr,
                          "granule-img convert: DST '%s' does not exist (-n writes into an "
                          "existing target)\n",
                          a.dst.c_str());
             return 1;
         }
-        if (!exists) {
-            std::ofstream(dst_path, std::ios::binary);
-            if (!std::filesystem::exists(dst_path, ec)) {
-                std::fprintf(stderr, "granule-img convert: can't create DST '%s'\n",
-                             a.dst.c_str());
-                return 1;
-            }
-            created = true;
+    } else if (is_plain_path(a)) {
+        // The creation is the existence check (O_EXCL): nothing can appear
+        // in between, and a symbolic link at DST, even a dangling one, is
+        // refused rather than followed to create its target.
+        if (int e = granule::platform::create_new_file(a.dst); e == EEXIST) {
+            std::fprintf(stderr,
+                         "granule-img convert: DST '%s' exists; pass -n to write into it "
+                         "(nothing was changed)\n",
+                         a.dst.c_str());
+            return 1;
+        } else if (e) {
+            std::fprintf(stderr, "granule-img convert: can't create DST '%s': %s\n",
+                         a.dst.c_str(), granule::platform::error_text(e).c_str());
+            return 1;
         }
+        created = true;
     }
     auto remove_created = [&] {
         if (created) {
