@@ -377,7 +377,11 @@ void tst_device::memory_growth_stays_sparse()
     QVERIFY(dev.truncate(4096));            // shrinks over holes
     QVERIFY(dev.truncate(2ull << 30));
     const auto grown = resident_bytes() - before;
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    (void)grown;  // the sanitizers' calloc writes the zeroes, so every page is resident
+#else
     QVERIFY2(grown < (64ll << 20), qPrintable(QString("resident memory grew by %1 bytes").arg(grown)));
+#endif
     // The region cut off by the shrink to 4096 reads as zeroes when regrown.
     std::vector<std::uint8_t> tail(5000);
     QVERIFY(dev.pread((2ull << 30) - 5000, tail.data(), tail.size()));
