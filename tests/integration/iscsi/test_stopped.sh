@@ -46,16 +46,19 @@ elapsed=$(($(now_ms) - t0))
 wait "$GIO_PID" || rc=$?
 GIO_PID=""
 kill -CONT "$TGTD_PID"
-sed 's/^/   | /' "$WORK/out" | head -n 6
-[ $rc -eq 1 ] || fail "granule-io exited $rc, expected 1 (the flushes failed)"
+# head first: `sed | head` dies of SIGPIPE under pipefail when the output is long.
+head -n 6 "$WORK/out" | sed 's/^/   | /'
+# Every check below shows the whole output when it fails.
+check() { "$@" || { sed 's/^/   | /' "$WORK/out" >&2; return 1; }; }
+check [ $rc -eq 1 ] || fail "granule-io exited $rc, expected 1 (the flushes failed)"
 failed=$(grep -c "^aio_flush failed" "$WORK/out" || true)
-[ "$failed" -eq 20 ] || fail "$failed of 20 aio_flush failed, expected all"
-grep -q "no answer within 2 s" "$WORK/out" || fail "no timeout message"
-grep -q "not connected" "$WORK/out" || fail "no message saying the node is not connected"
+check [ "$failed" -eq 20 ] || fail "$failed of 20 aio_flush failed, expected all"
+check grep -q "no answer within 2 s" "$WORK/out" || fail "no timeout message"
+check grep -q "not connected" "$WORK/out" || fail "no message saying the node is not connected"
 note "   took $elapsed ms (two timeouts are 4000)"
 # The first flush's timeout, one login timeout, margin: 4 timeouts would
 # be 8 s; 20 timeouts 40 s.
-[ $elapsed -lt 7500 ] || fail "20 flushes on a stopped target took $elapsed ms"
+check [ $elapsed -lt 7500 ] || fail "20 flushes on a stopped target took $elapsed ms"
 
 note "after SIGCONT the next request reconnects"
 sleep 1.2  # past the retry interval
