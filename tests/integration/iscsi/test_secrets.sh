@@ -61,7 +61,7 @@ check() {
     for p in "${pieces[@]}"; do
         grep -qF -- "$p" <<<"$out" || continue
         echo "LEAK of '$p' by: $*" >&2
-        grep -F -- "$p" <<<"$out" | head -n 3 >&2
+        grep -F -m 3 -- "$p" <<<"$out" >&2
         failures=$((failures + 1))
     done
     LAST_OUT=$out
