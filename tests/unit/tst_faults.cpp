@@ -100,10 +100,10 @@ void tst_faults::write_fails_alone()
     QVERIFY(dev.pwrite(0, model.data(), model.size()));
     // The rule comes now, so the fill above did not fire it.
     granule::options rules;
-    for (const auto &kv : rule.split(',')) {
-        const auto eq = kv.indexOf('=');
-        rules["inject-error.0." + kv.left(eq).toStdString()] = kv.mid(eq + 1).toStdString();
-    }
+    auto parsed = granule::parse_options(rule.toStdString());
+    QVERIFY(parsed);
+    for (const auto &[k, v] : *parsed)
+        rules["inject-error.0." + k] = v;
     QVERIFY(dev.reopen(rules));
     dev.reset_stats();
 

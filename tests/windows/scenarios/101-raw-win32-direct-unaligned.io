@@ -2,9 +2,10 @@
 # (raw-win32 cache.direct=on), below blkdebug forcing 4096-byte requests and
 # buffers (Wine does not enforce NO_BUFFERING alignment, blkdebug does): the
 # edges of 4096-byte blocks, vectored I/O with uneven and misaligned elements,
-# aio requests in flight together (0x48 shares a block with 0x47 and crosses
-# into the next, so it waits for 0x47 but is never carried by its write:
-# carrying would depend on timing), bounce counters. Then the same bytes
+# aio requests in flight together, parked at breakpoints so the waits do not
+# depend on timing (0x47 shares a block with 0x46 and waits for it; 0x48
+# shares one with 0x47 and crosses into the next, so it waits for 0x47 but
+# is never carried by its write), bounce counters. Then the same bytes
 # through raw-win32 alone, direct (its own probed limits) and buffered; the
 # file keeps its size (shown by the runner).
 #! spec: driver=blkdebug,align=4096,mem-align=4096,image.driver=raw-win32,image.filename=$IMG,image.cache.direct=on
@@ -16,9 +17,15 @@ write -P 0x42 100 3000
 write -P 0x43 -m 1 8190 4100
 writev -P 0x44 -m 7 20000 1 4095 5000
 writev -P 0x45 32768 512 1024 2560
+break pwritev_done A
 aio_write -P 0x46 40000 3000
 aio_write -P 0x47 44000 3000
+wait_break A
+break pwritev_done B
+resume A
 aio_write -P 0x48 -m 3 48900 100 200 300
+wait_break B
+resume B
 aio_flush
 stats -r
 read -P 0x42 100 3000
