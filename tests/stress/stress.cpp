@@ -13,6 +13,8 @@
 // needs a read-modify-write and there is nothing to serialise).
 // Exit 0: pass, 1: wrong byte or failed request, 2: usage,
 // 77: backend driver not available (a failure when GRANULE_NO_SKIP=1).
+#include "stress_support.hpp"
+
 #include <granule/device.hpp>
 
 #include <boost/asio/post.hpp>
@@ -22,53 +24,22 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <mutex>
 #include <random>
 #include <set>
 #include <string>
 #include <vector>
 
-#include <unistd.h>
-
 namespace {
 
-using granule::io_buffer;
+using stress::buffer;
+using stress::fail;
+using stress::fill_random;
+using stress::print_stats;
+using stress::random_skew;
 using range = std::pair<std::uint64_t, std::uint64_t>;  // offset, length
 
 constexpr std::uint64_t block = 4096;
-constexpr std::size_t max_skew = 4096;
-
-[[noreturn]] void fail(const std::string &why)
-{
-    std::fflush(stdout);  // keep the log in order: progress, then the failure
-    std::fprintf(stderr, "FAIL: %s\n", why.c_str());
-    std::exit(1);
-}
-
-// One caller buffer at a chosen distance from a 4096-aligned address: skew 0
-// or a multiple of 512 can go zero-copy (mem-align 512), others bounce.
-class buffer {
-public:
-    buffer(std::size_t len, std::size_t skew) : storage_(len + 2 * max_skew), len_(len)
-    {
-        auto p = reinterpret_cast<std::uintptr_t>(storage_.data());
-        base_ = reinterpret_cast<std::uint8_t *>((p + max_skew - 1) / max_skew * max_skew + skew);
-    }
-    std::uint8_t *data() { return base_; }
-    std::vector<io_buffer> iov() { return {{base_, len_}}; }
-
-private:
-    std::vector<std::uint8_t> storage_;
-    std::uint8_t *base_;
-    std::size_t len_;
-};
-
-std::size_t random_skew(std::mt19937_64 &rng)
-{
-    static const std::size_t skews[] = {0, 0, 512, 1024, 1, 3, 511, 2049};
-    return skews[rng() % std::size(skews)];
-}
 
 // Splits [0, size) into n disjoint ranges covering it, with cuts half on
 // 512-byte edges (zero-copy candidates) and half anywhere, in random order.
@@ -133,31 +104,6 @@ void check_device(granule::device &dev, const std::vector<std::uint8_t> &model, 
              std::to_string(m.first - model.begin()) + ": expected " + std::to_string(*m.first) +
              ", got " + std::to_string(*m.second));
     std::printf("  %s: all %zu bytes match\n", when, model.size());
-}
-
-void print_stats(const granule::stats &s)
-{
-    std::printf("  stats: write_requests %llu read_requests %llu bytes_written %llu "
-                "bytes_bounced %llu rmw_cycles %llu serialisation_waits %llu "
-                "driver_requests %llu failed_requests %llu\n",
-                (unsigned long long)s.write_requests, (unsigned long long)s.read_requests,
-                (unsigned long long)s.bytes_written, (unsigned long long)s.bytes_bounced,
-                (unsigned long long)s.rmw_cycles, (unsigned long long)s.serialisation_waits,
-                (unsigned long long)s.driver_requests, (unsigned long long)s.failed_requests);
-}
-
-// All 8 bytes of each draw: a 64 MiB device is refilled several times a round.
-void fill_random(std::mt19937_64 &rng, std::uint8_t *p, std::size_t n)
-{
-    std::size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        const std::uint64_t v = rng();
-        std::memcpy(p + i, &v, 8);
-    }
-    if (i < n) {
-        const std::uint64_t v = rng();
-        std::memcpy(p + i, &v, n - i);
-    }
 }
 
 // Round 1: every write in flight at once.
@@ -342,42 +288,11 @@ int main(int argc, char **argv)
 
     // Small enough that neighbouring ranges keep sharing 4096-byte blocks.
     std::uint64_t size = std::max<std::uint64_t>(16 * block, writes * 1500 / block * block);
-    std::string temp;
-    if (spec.empty()) {
-        std::string image;
-        if (backend == "memory") {
-            image = "image.driver=memory,image.size=" + std::to_string(size);
-        } else if (backend == "raw-posix") {
-            auto tmpl = (std::filesystem::temp_directory_path() / "granule-stress-XXXXXX").string();
-            int fd = mkstemp(tmpl.data());
-            if (fd < 0 || ftruncate(fd, static_cast<off_t>(size)) != 0)
-                fail("cannot create a temp file " + tmpl + ": " + std::strerror(errno));
-            close(fd);
-            temp = tmpl;
-            image = "image.driver=raw-posix,image.filename=" + temp;
-        } else {
-            std::fprintf(stderr, "unknown backend '%s'\n", backend.c_str());
-            return 2;
-        }
-        // blkdebug forces a 4096 request and 512 memory alignment on any child.
-        spec = "driver=blkdebug,align=4096,mem-align=512," + image;
-    }
-    auto opened = granule::device::open(spec);
-    if (!opened) {
-        if (!temp.empty())
-            std::filesystem::remove(temp);
-        const auto msg = opened.error().message;
-        const char *no_skip = std::getenv("GRANULE_NO_SKIP");
-        if (msg.find("unknown driver") != std::string::npos &&
-            !(no_skip && std::string(no_skip) == "1")) {
-            std::printf("SKIP: %s\n", msg.c_str());
-            return 77;
-        }
-        fail("cannot open " + spec + ": " + msg);
-    }
-    auto &dev = **opened;
+    const bool given_spec = !spec.empty();
+    auto opened = stress::open_stack(backend, spec, size);
+    auto &dev = *opened.dev;
     const auto lim = dev.get_limits();
-    if (temp.empty() && backend.empty()) {
+    if (given_spec) {
         // A given spec: the device decides the size and the alignment.
         size = dev.length();
         if (size_arg) {
@@ -427,9 +342,7 @@ int main(int argc, char **argv)
         round_chains(dev, model, rng, writes / 10, 5);
         print_stats(dev.get_stats());
     }
-    opened->reset();  // close before removing the file
-    if (!temp.empty())
-        std::filesystem::remove(temp);
+    opened.close();  // closes the device, then removes the temp file
     std::printf("PASS\n");
     return 0;
 }
