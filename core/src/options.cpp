@@ -49,6 +49,11 @@ result<options> parse_options(std::string_view text)
         std::string key = item.substr(0, eq);
         if (key.empty())
             return make_error(EINVAL, "option '" + item + "' has an empty key");
+        // ",," escapes a comma in values only: a key holding one could not
+        // be written back (format_options), and no option is named so.
+        if (key.find(',') != std::string::npos)
+            return make_error(EINVAL, "option '" + item + "': the key '" + key +
+                                          "' contains a ','");
         if (!out.emplace(key, item.substr(eq + 1)).second)
             return make_error(EINVAL, "option '" + key + "' given twice");
     }

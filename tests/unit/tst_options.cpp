@@ -74,6 +74,10 @@ void tst_options::parse_options_errors_data()
     QTest::newRow("leading_comma") << ",a=1" << "empty option";
     QTest::newRow("double_sep_as_empty") << "a=1, ,b=2" << "option ' ' has no value";
     QTest::newRow("empty") << "" << "empty option";
+    // Found by fuzz_options: a key holding an escaped comma parsed, and
+    // format_options wrote it back as text that does not parse.
+    QTest::newRow("comma_in_key") << ",,x=1" << "the key ',x' contains a ','";
+    QTest::newRow("comma_in_dotted_key") << "a=1,im,,age.size=2" << "the key 'im,age.size' contains a ','";
 }
 
 void tst_options::parse_options_errors()

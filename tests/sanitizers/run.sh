@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The sanitizer jobs (issue 9): the project built again with sanitizers and
+# a subset of the suite run on that build, each in a build dir of its own
+# next to build/ (incremental, like tools/test.sh):
+#   asan  build-asan: AddressSanitizer + UndefinedBehaviorSanitizer, no
+#         recovery (-fno-sanitize-recover), the tracker's invariants checked;
+#         runs the unit, api, scenario, stress and tools tests.
+#   tsan  build-tsan: ThreadSanitizer; runs the stress and scenario tests,
+#         the tracker, serialisation and device tests (the threads are the
+#         device's executor, the drivers' pools and rings, and the callers).
+#
+#   tests/sanitizers/run.sh [asan|tsan|all] [ctest args...]
+# Exit non-zero when a build fails or a sanitizer reports anything (every
+# report aborts the test that made it). The Debian packages are the build's
+# (tools/deps.sh); g++ 12 brings libasan8, libubsan1 and libtsan2.
+set -euo pipefail
+GRANULE_SOURCE_DIR=$(cd "$(dirname "$0")/../.." && pwd)
+. "$GRANULE_SOURCE_DIR/tools/deps.sh"
+job=${1:-all}
+[ $# -gt 0 ] && shift
+common_flags="-g -O1 -fno-omit-frame-pointer"
+
+run_job() {  # name flags ctest-selection...
+    local name=$1 flags=$2 dir=$GRANULE_SOURCE_DIR/build-$1
+    shift 2
+    echo "== sanitizer job $name: build $dir" >&2
+    local t0=$SECONDS
+    granule_build "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGRANULE_CHECK_INVARIANTS=ON \
+        "-DCMAKE_C_FLAGS=$common_flags $flags" "-DCMAKE_CXX_FLAGS=$common_flags $flags" \
+        "-DCMAKE_EXE_LINKER_FLAGS=$flags" "-DCMAKE_SHARED_LINKER_FLAGS=$flags" \
+        "-DCMAKE_MODULE_LINKER_FLAGS=$flags"
+    echo "== sanitizer job $name: built in $((SECONDS - t0)) s; ctest $*" >&2
+    (cd "$dir" && ctest --output-on-failure -j2 "$@")
+}
+
+# Every report is fatal, and says where: a report that only prints would
+# leave the test green.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:history_size=4:suppressions=$GRANULE_SOURCE_DIR/tests/sanitizers/tsan.supp}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$GRANULE_SOURCE_DIR/tests/sanitizers/lsan.supp:print_suppressions=0}
+
+rc=0
+if [ "$job" = asan ] || [ "$job" = all ]; then
+    run_job asan "-fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+        -L 'unit|api|scenario|stress|tools' -LE 'long|integration' "$@" || rc=1
+fi
+if [ "$job" = tsan ] || [ "$job" = all ]; then
+    run_job tsan "-fsanitize=thread" \
+        -R '^(stress\.|scenario\.|tst_tracking\.|tst_serialisation\.|tst_device\.|tst_throttle\.|tst_device_lifetime\.)' \
+        -E '^tst_device\.write_matrix$' -LE long "$@" || rc=1
+fi
+exit $rc
