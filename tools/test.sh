@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: install dependencies, build, run ctest; then the
-# Windows cross build under Wine (tests/windows/run.sh).
+# jobs that build the project again another way: the Windows cross build
+# under Wine (tests/windows/run.sh) and the sanitizer builds
+# (tests/sanitizers/run.sh: ASan+UBSan, TSan).
 set -euo pipefail
 GRANULE_SOURCE_DIR=$(cd "$(dirname "$0")/.." && pwd)
 . "$GRANULE_SOURCE_DIR/tools/deps.sh"
@@ -13,18 +15,27 @@ if [ "${CI:-}" = "true" ]; then export GRANULE_NO_SKIP=1; fi
 rc=0
 ctest --output-on-failure -j2 "$@" || rc=$?
 
-# Then the Windows build: cross-built with MinGW into build-win/ and tested
-# under Wine (tests/windows/run.sh). It runs with the whole suite, always in
-# CI; a filtered run (ctest arguments) adds it only with
-# GRANULE_WINDOWS_TESTS=1, and GRANULE_WINDOWS_TESTS=0 leaves it out.
-windows=${GRANULE_WINDOWS_TESTS:-auto}
-if [ "${CI:-}" = "true" ] || [ "$windows" = 1 ] || { [ "$windows" = auto ] && [ $# -eq 0 ]; }; then
-    win_rc=0
-    "$GRANULE_SOURCE_DIR/tests/windows/run.sh" || win_rc=$?
-    if [ "$win_rc" -eq 77 ]; then
-        echo "test.sh: the Windows suite was skipped (MinGW or Wine missing)" >&2
-    elif [ "$win_rc" -ne 0 ] && [ "$rc" -eq 0 ]; then
-        rc=$win_rc
+# The other builds run with the whole suite, always in CI; a filtered run
+# (ctest arguments) adds one only when its variable is 1, and 0 leaves it
+# out (not in CI): GRANULE_WINDOWS_TESTS, GRANULE_SANITIZER_TESTS. Exit 77
+# from a job means its tools are missing.
+extra_job() {  # variable description command...
+    local setting=${!1:-auto} what=$2 job_rc=0
+    shift 2
+    if [ "${CI:-}" = "true" ] || [ "$setting" = 1 ] || { [ "$setting" = auto ] && [ $ctest_args -eq 0 ]; }; then
+        echo "== $what" >&2
+        local t0=$SECONDS
+        "$@" || job_rc=$?
+        echo "== $what: exit $job_rc after $((SECONDS - t0)) s" >&2
+        if [ "$job_rc" -eq 77 ]; then
+            echo "test.sh: $what was skipped (its tools are missing)" >&2
+            [ "${CI:-}" = "true" ] && rc=1
+        elif [ "$job_rc" -ne 0 ] && [ "$rc" -eq 0 ]; then
+            rc=$job_rc
+        fi
     fi
-fi
+}
+ctest_args=$#
+extra_job GRANULE_WINDOWS_TESTS "the Windows suite" "$GRANULE_SOURCE_DIR/tests/windows/run.sh"
+extra_job GRANULE_SANITIZER_TESTS "the sanitizer jobs" "$GRANULE_SOURCE_DIR/tests/sanitizers/run.sh" all
 exit $rc
