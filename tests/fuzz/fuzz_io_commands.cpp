@@ -165,7 +165,8 @@ std::string spec_of(std::string_view script)
     constexpr std::string_view tag = "#! spec: ";
     if (script.starts_with(tag)) {
         auto line = script.substr(tag.size(), script.find('\n') - tag.size());
-        if (safe_options(line) && line.find("driver=") != std::string_view::npos)
+        if (granule::parse_options(line) && safe_options(line) &&
+            line.find("driver=") != std::string_view::npos)
             return std::string(line);
     }
     return std::string(default_spec);
