@@ -19,7 +19,13 @@ ensure_packages() {
 GRANULE_BUILD_PACKAGES=(cmake make g++ pkg-config libboost1.81-all-dev liburing-dev libiscsi-dev)
 # Packages the test suite adds.
 # MinGW (posix threads) and Wine: the Windows cross build and its tests.
-GRANULE_TEST_PACKAGES=(qt6-base-dev xfsprogs tgt libiscsi-bin g++-mingw-w64-x86-64-posix wine64)
+# clang with libFuzzer: the fuzz job (tests/fuzz/run.sh; clang 14 and 15
+# cannot compile core/src/throttle.cpp, which captures structured bindings).
+GRANULE_FUZZ_CLANG=${GRANULE_FUZZ_CLANG:-16}
+GRANULE_FUZZ_PACKAGES=("clang-$GRANULE_FUZZ_CLANG" "libfuzzer-$GRANULE_FUZZ_CLANG-dev"
+    "libclang-rt-$GRANULE_FUZZ_CLANG-dev")
+GRANULE_TEST_PACKAGES=(qt6-base-dev xfsprogs tgt libiscsi-bin g++-mingw-w64-x86-64-posix wine64
+    "${GRANULE_FUZZ_PACKAGES[@]}")
 
 # Configures (once) and builds into $1.
 granule_build() {

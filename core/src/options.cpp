@@ -193,7 +193,9 @@ std::string redact_secrets(std::string_view text)
         return url::redact_password(text);
     auto opts = parse_options(text);
     if (!opts || std::ranges::any_of(*opts, [](const auto &kv) {
-            return has_stray_at(kv.first) || has_stray_at(kv.second);
+            // A key is never redacted, so any '@' in it (a URL typed as
+            // a key) sends the whole text to the over-redacting path.
+            return kv.first.find('@') != std::string::npos || has_stray_at(kv.second);
         }))
         return redact_unparsed(text);
     bool changed = false;

@@ -173,7 +173,8 @@ private:
             return at() + "offset is not a multiple of align " + std::to_string(align_);
         // The ABI lets a request end exactly at the end of a node whose size
         // is not a multiple of the alignment (the last block is partial).
-        if (req.length % align_ && req.offset + req.length != size_)
+        const bool at_end = req.offset + req.length == size_;
+        if (req.length % align_ && !at_end)
             return at() + "length is not a multiple of align " + std::to_string(align_);
         if (max_transfer_ && req.length > max_transfer_)
             return at() + "length exceeds max-transfer " + std::to_string(max_transfer_);
@@ -184,7 +185,8 @@ private:
             if (reinterpret_cast<std::uintptr_t>(v.base) % mem_align_)
                 return at() + idx + "address " + hex(v.base) + " is not a multiple of mem-align " +
                        std::to_string(mem_align_);
-            if (v.len % mem_align_)
+            // At a partial last block the last iovec ends unaligned too.
+            if (v.len % mem_align_ && !(at_end && i + 1 == req.iovcnt))
                 return at() + idx + "length " + std::to_string(v.len) +
                        " is not a multiple of mem-align " + std::to_string(mem_align_);
             sum += v.len;

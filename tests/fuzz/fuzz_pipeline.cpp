@@ -50,7 +50,6 @@
 
 namespace {
 
-using granule_fuzz::avoiding;
 using granule_fuzz::fail;
 using u64 = std::uint64_t;
 namespace asio = boost::asio;
@@ -171,11 +170,6 @@ bool run::open()
     u64 child_align = in_.ConsumeBool() ? 512 : 1;
     growable_ = in_.ConsumeBool();
     u64 size = in_.ConsumeIntegralInRange<u64>(growable_ ? 0 : 1, max_size);
-    // Known bug (regressions/pipeline/fixed-end-mem-align.bin): a write into
-    // the partial last block of a fixed-size node is trimmed to the node's end,
-    // so its iovec length breaks min_mem_alignment and the driver refuses it.
-    if (avoiding("fixed-end-mem-align") && !growable_ && mem_align > 1)
-        size = std::max(mem_align, size / mem_align * mem_align);
     spec_ = "driver=blkdebug,align=" + std::to_string(align) +
             ",mem-align=" + std::to_string(mem_align) +
             (transfer ? ",max-transfer=" + std::to_string(transfer) : std::string()) +

@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # The libFuzzer harnesses of tests/fuzz (issue 9), for CI and by hand.
 #
-#   tests/fuzz/run.sh [SECONDS] [FUZZER...]   fuzz each harness for SECONDS
-#                                             (default $GRANULE_FUZZ_SECONDS or 60)
-#   tests/fuzz/run.sh --regressions [FUZZER...]  replay tests/fuzz/regressions/
+#   tests/fuzz/run.sh [SECONDS] [FUZZER...]   replay tests/fuzz/regressions/,
+#                     then fuzz each harness for SECONDS (default
+#                     $GRANULE_FUZZ_SECONDS or 60); tools/test.sh runs this
+#   tests/fuzz/run.sh --regressions [FUZZER...]  only replay the regressions
 #
 # FUZZER is options, url, io_commands or pipeline (default: all four).
 #
 # Both modes first configure (once) and build (incrementally) the fuzz build,
 # $GRANULE_FUZZ_BUILD_DIR or build-fuzz/ next to build/: the whole project with
-# clang-$GRANULE_FUZZ_CLANG (default 16: clang 14 and 15 cannot compile
-# core/src/throttle.cpp, which captures structured bindings in a lambda),
+# clang-$GRANULE_FUZZ_CLANG (default 16, tools/deps.sh),
 # -DGRANULE_BUILD_FUZZERS=ON (every target sanitized, tests/fuzz/CMakeLists.txt)
 # and the tracker's invariant checks. Missing Debian packages are installed
 # (tools/deps.sh). The first build takes about 4 minutes on 2 cores.
@@ -59,9 +59,8 @@ done
 [ "$seconds" -ge 1 ] || { echo "run.sh: SECONDS must be at least 1" >&2; exit 2; }
 
 # Build.
-clang=${GRANULE_FUZZ_CLANG:-16}
-ensure_packages "${GRANULE_BUILD_PACKAGES[@]}" "clang-$clang" "libfuzzer-$clang-dev" \
-    "libclang-rt-$clang-dev" || exit 2
+clang=$GRANULE_FUZZ_CLANG
+ensure_packages "${GRANULE_BUILD_PACKAGES[@]}" "${GRANULE_FUZZ_PACKAGES[@]}" || exit 2
 build=${GRANULE_FUZZ_BUILD_DIR:-$GRANULE_SOURCE_DIR/build-fuzz}
 t0=$SECONDS
 granule_build "$build" -DCMAKE_C_COMPILER="clang-$clang" -DCMAKE_CXX_COMPILER="clang++-$clang" \
@@ -83,8 +82,8 @@ show_input() {  # file
     od -A d -t x1z -v "$1" | head -32 | sed 's/^/    /' || true
 }
 
-if [ "$mode" = regressions ]; then
-    rc=0
+replay_regressions() {
+    local rc=0 f input name bug expected log
     for f in "${fuzzers[@]}"; do
         for input in "$here/regressions/$f"/*; do
             [ -f "$input" ] || continue
@@ -108,8 +107,12 @@ if [ "$mode" = regressions ]; then
             rm -f "$log"
         done
     done
-    exit $rc
-fi
+    return $rc
+}
+
+regressions_rc=0
+replay_regressions || regressions_rc=$?
+[ "$mode" = regressions ] && exit $regressions_rc
 
 # Fuzz.
 work=$(mktemp -d "${TMPDIR:-/tmp}/granule-fuzz.XXXXXX")
@@ -178,5 +181,9 @@ echo
 echo "run.sh: grown corpora and logs in $work"
 if [ ${#failed[@]} -gt 0 ]; then
     echo "run.sh: findings in: ${failed[*]}" >&2
+    exit 1
+fi
+if [ $regressions_rc -ne 0 ]; then
+    echo "run.sh: a saved regression input fails (FAIL above)" >&2
     exit 1
 fi

@@ -28,9 +28,9 @@
 //                [--depth N] [--size N] [--check-every N]
 // --backend (default memory) opens blkdebug align=4096,mem-align=512 over a
 // memory node, or over a temp file with cache.direct=on, of --size bytes
-// (default 4 MiB + 1536: the last block is partial, so writes there pad past
-// the end; its length stays a multiple of mem-align 512, as the drivers check
-// the last iovec against it). --spec opens SPEC as given and OVERWRITES it (or its first --size
+// (default 4 MiB + 1500: the last block is partial, so writes there pad past
+// the end, and their last iovec ends off mem-align 512, as the ABI allows at
+// a node's end). --spec opens SPEC as given and OVERWRITES it (or its first --size
 // bytes); without blkdebug in it the breakpoint rounds are left out.
 // --depth: most requests in flight (phases pick 1..N); --check-every: ops
 // between whole-device comparisons (each drains the queue first).
@@ -381,7 +381,7 @@ int main(int argc, char **argv)
     }
     if (cfg.spec.empty() && cfg.backend.empty())
         cfg.backend = "memory";
-    const u64 backend_size = cfg.size ? cfg.size : (4ull << 20) + 1536;
+    const u64 backend_size = cfg.size ? cfg.size : (4ull << 20) + 1500;
     if (cfg.spec.empty() && (backend_size < 65536 || backend_size > max_size)) {
         std::fprintf(stderr, "--size must be between 64 KiB and 1 GiB\n");
         return usage();

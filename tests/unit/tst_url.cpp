@@ -146,6 +146,9 @@ void tst_url::redact_options_data()
                            << "" << "";
         row("unparsable") << "driver=iscsi,filename=" + doubled(url) + ",bogus" << password << ""
                           << "" << "";
+        // The URL typed where a key goes ("=" in its path): keys are not
+        // values, but this one holds the password (a fuzz_options find).
+        row("url_as_key") << doubled(url) + "=0,driver=iscsi" << password << "" << "" << "";
         row("two_urls") << "driver=iscsi,filename=" + doubled(url) +
                                ",backing.filename=" + doubled(url) + ",bogus"
                         << password << "" << "" << "";

@@ -24,7 +24,8 @@
  * End of a node: when its length is not a multiple of request_alignment, a
  * read may cover the whole last block (it completes short); a write to a
  * fixed-size node ends exactly at the node's end, so its length may then be
- * unaligned; a growable node may be written up to the aligned end (the host
+ * unaligned, and so may its LAST iovec's length (never a base address: the
+ * lengths add up to the request's); a growable node may be written up to the aligned end (the host
  * truncates the padding away afterwards).
  */
 #ifndef GRANULE_DRIVER_ABI_H
