@@ -27,11 +27,23 @@ GRANULE_FUZZ_PACKAGES=("clang-$GRANULE_FUZZ_CLANG" "libfuzzer-$GRANULE_FUZZ_CLAN
 GRANULE_TEST_PACKAGES=(qt6-base-dev xfsprogs tgt libiscsi-bin g++-mingw-w64-x86-64-posix wine64
     "${GRANULE_FUZZ_PACKAGES[@]}")
 
-# Configures (once) and builds into $1.
+# Configures $1 (every time: CMake only redoes what changed, and options in
+# "$@" reach a build dir configured before) and builds it. A build dir whose
+# last configure failed (a missing package then) or that came from another
+# source tree is configured afresh.
+granule_configure() {
+    local build_dir=$1; shift
+    if cmake -S "$GRANULE_SOURCE_DIR" -B "$build_dir" "$@" >&2; then
+        return 0
+    fi
+    [ -f "$build_dir/CMakeCache.txt" ] || return 1
+    echo "granule_configure: configuring $build_dir failed; configuring it afresh" >&2
+    rm -rf "$build_dir/CMakeCache.txt" "$build_dir/CMakeFiles"
+    cmake -S "$GRANULE_SOURCE_DIR" -B "$build_dir" "$@" >&2
+}
+
 granule_build() {
     local build_dir=$1; shift
-    if [ ! -f "$build_dir/CMakeCache.txt" ]; then
-        cmake -S "$GRANULE_SOURCE_DIR" -B "$build_dir" "$@" >&2
-    fi
+    granule_configure "$build_dir" "$@" || return 1
     cmake --build "$build_dir" -j"$(nproc)" >&2
 }

@@ -18,35 +18,50 @@ namespace {
 
 constexpr std::string_view file_prefix = "granule-driver-";
 
-bool is_candidate(const fs::path &p)
+// Why a file in a driver directory is not a candidate, or empty when it is.
+std::string not_a_candidate(const fs::path &p)
 {
     auto name = p.filename().string();
-    return name.compare(0, file_prefix.size(), file_prefix) == 0 &&
-           p.extension() == platform::shared_library_suffix();
+    if (name.compare(0, file_prefix.size(), file_prefix) != 0)
+        return "not named " + std::string(file_prefix) + "<name>" +
+               platform::shared_library_suffix() + ", so not loaded";
+    if (p.extension() != platform::shared_library_suffix())
+        return "does not end in " + std::string(platform::shared_library_suffix()) +
+               ", so not loaded";
+    return {};
 }
 
-std::vector<fs::path> default_dirs()
+std::vector<driver_search_dir> default_dirs()
 {
-    std::vector<fs::path> dirs;
+    std::vector<driver_search_dir> dirs;
+    // Relative to the library, never a path from the build machine: an
+    // installed library loads only its own prefix's drivers.
+    auto here = platform::this_module_dir();
+    if (!here.empty())
+        dirs.push_back({(here / GRANULE_DRIVER_DIR_FROM_LIBRARY).lexically_normal(),
+                        "beside libgranule"});
     if (const char *env = std::getenv("GRANULE_DRIVER_PATH")) {
         std::string_view list(env);
         while (!list.empty()) {
             auto sep = list.find(platform::path_list_separator());
             auto item = list.substr(0, sep);
             if (!item.empty())
-                dirs.emplace_back(std::string(item));
+                dirs.push_back({fs::path(std::string(item)), "GRANULE_DRIVER_PATH"});
             if (sep == std::string_view::npos)
                 break;
             list.remove_prefix(sep + 1);
         }
     }
-#ifdef GRANULE_BUILD_DRIVER_DIR
-    dirs.emplace_back(GRANULE_BUILD_DRIVER_DIR);
-#endif
-    auto here = platform::this_module_dir();
-    if (!here.empty())
-        dirs.push_back(here / "granule" / "drivers");
     return dirs;
+}
+
+bool has_dir_separator(std::string_view name)
+{
+    return name.find('/') != std::string_view::npos
+#ifdef _WIN32
+           || name.find('\\') != std::string_view::npos
+#endif
+        ;
 }
 
 }  // namespace
@@ -62,27 +77,34 @@ driver_registry::driver_registry() : dirs_(default_dirs())
     std::set<fs::path> seen;
     for (const auto &dir : dirs_) {
         std::error_code ec;
-        auto canon = fs::weakly_canonical(dir, ec);
+        auto canon = fs::weakly_canonical(dir.dir, ec);
         if (ec || !seen.insert(canon).second)
             continue;
         scan(dir);
     }
 }
 
-void driver_registry::scan(const fs::path &dir)
+void driver_registry::scan(const driver_search_dir &dir)
 {
     std::error_code ec;
-    if (!fs::is_directory(dir, ec))
+    if (!fs::is_directory(dir.dir, ec)) {
+        refusals_.push_back({dir.dir, dir.dir.string() + " [" + dir.origin + "]: " +
+                                          (fs::exists(dir.dir, ec) ? "not a directory"
+                                                                   : "no such directory")});
         return;
+    }
     std::vector<fs::path> files;
-    for (const auto &e : fs::directory_iterator(dir, ec))
-        if (is_candidate(e.path()))
+    for (const auto &e : fs::directory_iterator(dir.dir, ec)) {
+        if (auto why = not_a_candidate(e.path()); why.empty())
             files.push_back(e.path());
+        else if (e.is_regular_file(ec) || e.is_symlink(ec))
+            refusals_.push_back({e.path(), e.path().string() + ": " + why});
+    }
     // Directory order is arbitrary; sorted order makes refusals reproducible.
     std::sort(files.begin(), files.end());
     std::vector<driver_entry> here;
     for (const auto &f : files)
-        if (auto d = load(f))
+        if (auto d = load(f, refusals_))
             here.push_back(std::move(*d));
     // Two files of one directory claiming one name: refuse both, since which
     // one the user meant is unknowable.
@@ -97,29 +119,33 @@ void driver_registry::scan(const fs::path &dir)
                 refusals_.push_back({here[j].file, why});
                 refused.insert(name);
             }
-    // An earlier directory shadows a later one (GRANULE_DRIVER_PATH first).
+    // An earlier directory shadows a later one (the library's own first).
     for (auto &d : here) {
         if (refused.count(d.table.name))
             continue;
-        bool shadowed = std::any_of(drivers_.begin(), drivers_.end(), [&](const auto &other) {
-            return std::strcmp(other.table.name, d.table.name) == 0;
+        auto other = std::find_if(drivers_.begin(), drivers_.end(), [&](const auto &o) {
+            return std::strcmp(o.table.name, d.table.name) == 0;
         });
-        if (!shadowed)
+        if (other == drivers_.end())
             drivers_.push_back(std::move(d));
+        else
+            refusals_.push_back({d.file, d.file.string() + ": driver '" + d.table.name +
+                                             "' is already provided by " + other->file.string()});
     }
 }
 
-std::optional<driver_entry> driver_registry::load(const fs::path &file)
+std::optional<driver_entry> driver_registry::load(const fs::path &file,
+                                                  std::vector<driver_refusal> &refusals) const
 {
     auto sym = platform::load_symbol(file, GRANULE_DRIVER_ENTRY_SYMBOL);
     if (!sym.address) {
-        refusals_.push_back({file, sym.error});
+        refusals.push_back({file, sym.error});
         return std::nullopt;
     }
     auto entry = reinterpret_cast<granule_driver_entry_fn>(sym.address);
     const granule_driver *table = entry();
     auto refuse = [&](std::string why) {
-        refusals_.push_back({file, file.string() + ": " + why});
+        refusals.push_back({file, file.string() + ": " + why});
         return std::nullopt;
     };
     if (!table)
@@ -139,25 +165,55 @@ std::optional<driver_entry> driver_registry::load(const fs::path &file)
     return d;
 }
 
+// driver=<path>: that file, whatever its name, loaded once per process.
+result<const driver_entry *> driver_registry::load_path(std::string_view path) const
+{
+    std::error_code ec;
+    fs::path file(std::string{path});
+    auto canon = fs::weakly_canonical(file, ec);
+    if (ec || !fs::is_regular_file(canon, ec))
+        return make_error(ENOENT, "driver file '" + std::string(path) + "': no such file");
+    std::lock_guard lock(by_path_mutex_);
+    for (const auto &d : by_path_)
+        if (d.file == canon)
+            return &d;
+    std::vector<driver_refusal> why;
+    auto d = load(canon, why);
+    if (!d)
+        return make_error(ENOENT, "driver file refused: " + why.front().reason);
+    by_path_.push_back(std::move(*d));
+    return &by_path_.back();
+}
+
 result<const driver_entry *> driver_registry::find(std::string_view name) const
 {
+    if (has_dir_separator(name))
+        return load_path(name);
     for (const auto &d : drivers_)
         if (name == d.table.name)
             return &d;
-    std::string msg = "unknown driver '" + std::string(name) + "'";
     auto expected_file = std::string(file_prefix) + std::string(name);
     for (const auto &r : refusals_)
-        if (r.file.stem().string() == expected_file || r.reason.find("'" + std::string(name) + "'") != std::string::npos)
-            return make_error(ENOENT, "driver '" + std::string(name) + "' refused: " + r.reason);
-    msg += " (available:";
+        if (r.file.stem().string() == expected_file ||
+            r.reason.find("'" + std::string(name) + "'") != std::string::npos)
+            if (r.reason.find("is already provided by") == std::string::npos)
+                return make_error(ENOENT, "driver '" + std::string(name) + "' refused: " + r.reason);
+    std::string msg = "unknown driver '" + std::string(name) + "' (available:";
     for (const auto &d : drivers_)
         msg += std::string(" ") + d.table.name;
     if (drivers_.empty())
-        msg += " none; searched";
-    if (drivers_.empty())
-        for (const auto &dir : dirs_)
-            msg += " " + dir.string();
-    msg += ")";
+        msg += " none";
+    msg += "); searched";
+    for (const auto &dir : dirs_)
+        msg += " " + dir.dir.string() + " [" + dir.origin + "]";
+    // Every file that was not taken, and why: a misnamed plugin or a typo in
+    // GRANULE_DRIVER_PATH is then visible right here.
+    constexpr std::size_t shown = 8;
+    for (std::size_t i = 0; i < refusals_.size() && i < shown; ++i)
+        msg += "; skipped " + refusals_[i].reason;
+    if (refusals_.size() > shown)
+        msg += "; and " + std::to_string(refusals_.size() - shown) +
+               " more (granule-img drivers lists them)";
     return make_error(ENOENT, msg);
 }
 

@@ -1,13 +1,21 @@
 // The process-wide set of driver plugins. Directories are scanned once, on
-// first use, in this order: GRANULE_DRIVER_PATH entries, the build tree's
-// drivers/ folder, <libdir>/granule/drivers beside libgranule. A file is a
-// candidate when it is named granule-driver-<anything><.so|.dll>.
+// first use, in this order: the plugin dir relative to libgranule itself
+// (GRANULE_DRIVER_DIR_FROM_LIBRARY: lib/granule/drivers beside lib/, in a
+// build tree as in an install), then each GRANULE_DRIVER_PATH entry; an earlier
+// directory's driver shadows a later one of the same name. A file is a
+// candidate when it is named granule-driver-<anything><.so|.dll>; every other
+// file there, every directory that does not exist and every shadowed or
+// refused driver is kept with the reason (skipped()), for the "unknown
+// driver" error and `granule-img drivers`. driver=<path> (a name holding a
+// directory separator) loads that file.
 #pragma once
 
 #include <granule/driver_abi.h>
 #include <granule/error.hpp>
 
+#include <deque>
 #include <filesystem>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,9 +27,15 @@ struct driver_entry {
     std::filesystem::path file;
 };
 
+// A file or directory the registry did not take a driver from.
 struct driver_refusal {
     std::filesystem::path file;
     std::string reason;  // names the file
+};
+
+struct driver_search_dir {
+    std::filesystem::path dir;
+    std::string origin;  // "beside libgranule", "GRANULE_DRIVER_PATH"
 };
 
 class driver_registry {
@@ -35,17 +49,23 @@ public:
     result<const driver_entry *> for_filename(std::string_view filename) const;
 
     const std::vector<driver_entry> &drivers() const { return drivers_; }
-    const std::vector<driver_refusal> &refusals() const { return refusals_; }
-    std::vector<std::filesystem::path> search_path() const { return dirs_; }
+    const std::vector<driver_refusal> &skipped() const { return refusals_; }
+    const std::vector<driver_search_dir> &search_path() const { return dirs_; }
 
 private:
     driver_registry();
-    void scan(const std::filesystem::path &dir);
-    std::optional<driver_entry> load(const std::filesystem::path &file);
+    void scan(const driver_search_dir &dir);
+    std::optional<driver_entry> load(const std::filesystem::path &file,
+                                     std::vector<driver_refusal> &refusals) const;
+    result<const driver_entry *> load_path(std::string_view path) const;
 
-    std::vector<std::filesystem::path> dirs_;
+    std::vector<driver_search_dir> dirs_;
     std::vector<driver_entry> drivers_;
     std::vector<driver_refusal> refusals_;
+    // driver=<path> loads, at any time from any thread: a deque, so the
+    // entries handed out stay where they are.
+    mutable std::mutex by_path_mutex_;
+    mutable std::deque<driver_entry> by_path_;
 };
 
 }  // namespace granule

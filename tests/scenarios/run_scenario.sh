@@ -20,7 +20,8 @@
 # $IMG is also replaced in the script body (for `open` of the same image).
 # Output filters (like qemu-iotests' _filter_*): the temp dir is shown as
 # $TEST_DIR, and the list of drivers an unknown-driver error names, which
-# depends on what the build tree holds, as "(available: DRIVERS)".
+# depends on what the build tree holds, as "(available: DRIVERS)" (with the
+# directories searched and the files skipped, which follow it).
 # Set GRANULE_UPDATE_GOLDEN=1 to rewrite the .out file.
 #
 # GRANULE_SCENARIO_SPEC=<dotted options> replaces the `#! spec:` line (and
@@ -98,7 +99,7 @@ status=$?
 case "$show_size" in
     yes|on|1) echo "[runner] \$IMG: $(stat -c %s "$img") bytes" >>"$actual" ;;
 esac
-sed -i -e "s|$tmp|\$TEST_DIR|g" -e 's/(available: [^)]*)/(available: DRIVERS)/g' "$actual"
+sed -i -e "s|$tmp|\$TEST_DIR|g" -e 's/(available: .*$/(available: DRIVERS)/' "$actual"
 
 if [ "${GRANULE_UPDATE_GOLDEN:-}" = 1 ]; then
     if [ -n "$known_bug" ]; then

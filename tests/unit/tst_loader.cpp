@@ -5,6 +5,9 @@
 #include "test_support.hpp"
 
 #include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QTemporaryDir>
 #include <QProcess>
 
 #ifndef GRANULE_OPEN_SPEC
@@ -12,6 +15,9 @@
 #endif
 #ifndef GRANULE_BAD_DRIVERS_DIR
 #error "GRANULE_BAD_DRIVERS_DIR must be defined"
+#endif
+#ifndef GRANULE_MEMORY_DRIVER
+#error "GRANULE_MEMORY_DRIVER (path of the built memory driver) must be defined"
 #endif
 
 namespace {
@@ -71,6 +77,9 @@ private slots:
     void refusals();
     void good_drivers_survive_bad_ones();
     void unknown_driver();
+    void skipped_files_are_named();
+    void driver_by_path();
+    void library_dir_comes_first();
     void option_errors_data();
     void option_errors();
     void spec_errors_data();
@@ -146,6 +155,69 @@ void tst_loader::unknown_driver()
     QVERIFY(!r);
     QVERIFY2(QString::fromStdString(r.error().message).contains("option 'image.driver': unknown driver 'nope'"),
              r.error().message.c_str());
+}
+
+// A plugin under a name the loader does not take (CMake's default "lib"
+// prefix) and a GRANULE_DRIVER_PATH entry that does not exist are named in
+// the "unknown driver" error, with the reason, instead of passing silently.
+void tst_loader::skipped_files_are_named()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const auto misnamed = dir.filePath("libgranule-driver-x.so");
+    QVERIFY(QFile::copy(GRANULE_MEMORY_DRIVER, misnamed));
+    const auto missing = dir.filePath("no-such-dir");
+    const auto o = open_in_child("driver=x,size=64k", dir.path() + ":" + missing);
+    QCOMPARE(o.exit_code, 1);
+    QVERIFY2(o.output.contains("unknown driver 'x'"), qPrintable(o.output));
+    QVERIFY2(o.output.contains("skipped " + misnamed + ": not named granule-driver-<name>.so"),
+             qPrintable(o.output));
+    QVERIFY2(o.output.contains("skipped " + missing + " [GRANULE_DRIVER_PATH]: no such directory"),
+             qPrintable(o.output));
+    QVERIFY2(o.output.contains(dir.path() + " [GRANULE_DRIVER_PATH]"), qPrintable(o.output));
+}
+
+// driver=<path> loads that file, whatever it is called; a file that is not a
+// driver, or not there, is refused naming it.
+void tst_loader::driver_by_path()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const auto file = dir.filePath("any-name.so");
+    QVERIFY(QFile::copy(GRANULE_MEMORY_DRIVER, file));
+    auto o = open_in_child("driver=" + file + ",size=64k", {});
+    QCOMPARE(o.output, QString("ok length 65536"));
+    // As a child's driver, too.
+    o = open_in_child("driver=blkdebug,align=512,image.driver=" + file + ",image.size=4k", {});
+    QCOMPARE(o.output, QString("ok length 4096"));
+
+    const auto missing = dir.filePath("missing.so");
+    o = open_in_child("driver=" + missing, {});
+    QCOMPARE(o.exit_code, 1);
+    QVERIFY2(o.output.contains("driver file '" + missing + "': no such file"), qPrintable(o.output));
+    const auto not_driver = case_files("notadriver");
+    if (not_driver.isEmpty())
+        GRANULE_SKIP("tests/bad_drivers/notadriver is not built");
+    o = open_in_child("driver=" + not_driver.front(), {});
+    QCOMPARE(o.exit_code, 1);
+    QVERIFY2(o.output.contains("not a Granule driver") && o.output.contains(not_driver.front()),
+             qPrintable(o.output));
+}
+
+// The library's own plugin dir is searched first: a driver of the same name
+// on GRANULE_DRIVER_PATH does not replace it (it is listed as skipped).
+void tst_loader::library_dir_comes_first()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const auto copy = dir.filePath("granule-driver-memory.so");
+    QVERIFY(QFile::copy(GRANULE_MEMORY_DRIVER, copy));
+    const auto o = open_in_child("driver=nope", dir.path());
+    QVERIFY2(o.output.contains("skipped " + copy + ": driver 'memory' is already provided by " +
+                               QFileInfo(GRANULE_MEMORY_DRIVER).absoluteFilePath()),
+             qPrintable(o.output));
+    const auto first = o.output.indexOf("[beside libgranule]");
+    QVERIFY2(first >= 0 && first < o.output.indexOf("[GRANULE_DRIVER_PATH]"), qPrintable(o.output));
 }
 
 void tst_loader::option_errors_data()

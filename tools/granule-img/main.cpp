@@ -6,6 +6,7 @@
 //
 //   granule-img bench [options] [--image-opts] SPEC  load generator (like qemu-img bench)
 //   granule-img convert [-n] [-p] [-S SPARSE] SRC DST  copy between any two backends
+//   granule-img drivers [NAME]                    the driver plugins and their options
 //
 // Adding a subcommand: write NAME.cpp with `int NAME_command(int argc, char
 // **argv)` (argv[0] is "NAME"; return the exit status) and declare it in
@@ -35,6 +36,8 @@ constexpr subcommand subcommands[] = {
      "load generator like qemu-img bench: ops/s, MB/s, latency, device counters"},
     {"convert", convert_command, "[-n] [-p] [-S SPARSE] [-c CHUNK] [-m DEPTH] SRC DST",
      "copies SRC to DST (any backends, any lengths), zero runs as holes or zeroes"},
+    {"drivers", drivers_command, "[NAME]",
+     "every driver plugin found: file, ABI, claimed filenames, options; files skipped"},
 };
 
 void usage(std::FILE *out)

@@ -8,3 +8,4 @@ int info_command(int argc, char **argv);
 int probe_command(int argc, char **argv);
 int bench_command(int argc, char **argv);
 int convert_command(int argc, char **argv);
+int drivers_command(int argc, char **argv);

@@ -23,6 +23,14 @@
 // Buffers must stay valid until the request completes.
 #pragma once
 
+// Concepts, spans and coroutines: below C++20 this header cannot compile, and
+// the errors would come from deep inside it.
+#if __cplusplus < 202002L && !(defined(_MSVC_LANG) && _MSVC_LANG >= 202002L)
+#error "granule/device.hpp needs C++20: compile with -std=c++20 (CMake: link Granule::granule, which requires it)"
+#endif
+
+#include <granule/export.hpp>
+
 #include <granule/error.hpp>
 #include <granule/limits.hpp>
 #include <granule/options.hpp>
@@ -61,7 +69,7 @@ struct block_extent {
 
 class device_impl;
 
-class device {
+class GRANULE_API device {
 public:
     // spec: dotted options when it contains "driver=" or "filename=" at top
     // level, otherwise a filename shorthand (e.g. "d.img", "iscsi://...").

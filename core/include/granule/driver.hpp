@@ -45,10 +45,17 @@
 // move it out to finish later on any thread. If the hook throws while it still
 // holds done, the boundary completes it with the error. A completion destroyed
 // without being called completes with -EIO, so a request is never lost.
-// Threads: hooks run on the device's thread, one at a time per node; only the
-// completions (and whatever the driver's own threads do) run elsewhere.
+// Threads: submit, flush, discard, write_zeroes and block_status run on the
+// device's thread (driver_abi.h); open and close run on the thread opening or
+// closing the device; completions (and the driver's own threads) run anywhere.
 // Units: offsets and lengths are bytes.
 #pragma once
+
+// Concepts, spans and coroutines: below C++20 this header cannot compile, and
+// the errors would come from deep inside it.
+#if __cplusplus < 202002L && !(defined(_MSVC_LANG) && _MSVC_LANG >= 202002L)
+#error "granule/driver.hpp needs C++20: compile with -std=c++20 (CMake: link Granule::driver, which requires it)"
+#endif
 
 #include <granule/driver_abi.h>
 

@@ -3,6 +3,8 @@
 // means no preference. Units are bytes.
 #pragma once
 
+#include <granule/export.hpp>
+
 #include <granule/driver_abi.h>
 
 #include <cstdint>
@@ -24,15 +26,15 @@ struct limits {
     bool operator==(const limits &) const = default;
 };
 
-limits from_abi(const granule_limits &l);
-granule_limits to_abi(const limits &l);
+GRANULE_API limits from_abi(const granule_limits &l);
+GRANULE_API granule_limits to_abi(const limits &l);
 
 // A parent inherits from a child: the larger alignment, the smaller non-zero
 // maximum, the child's opt_transfer where the parent has none.
-limits inherit(const limits &parent, const limits &child);
+GRANULE_API limits inherit(const limits &parent, const limits &child);
 
 // Replaces 0 alignments by 1 and returns the name of the first field that is
 // not a power of two, if any.
-std::optional<std::string> normalise_and_check(limits &l);
+GRANULE_API std::optional<std::string> normalise_and_check(limits &l);
 
 }  // namespace granule

@@ -3,6 +3,8 @@
 // A comma inside a value is written twice (",,").
 #pragma once
 
+#include <granule/export.hpp>
+
 #include <granule/error.hpp>
 
 #include <map>
@@ -15,25 +17,25 @@ using options = std::map<std::string, std::string>;
 
 // Parses "k=v,k2=v2". Errors name the malformed item (missing '=', empty key,
 // duplicate key).
-result<options> parse_options(std::string_view text);
+GRANULE_API result<options> parse_options(std::string_view text);
 
 // Whether device::open(spec) reads spec as dotted options: it holds
 // "driver=" or "filename=" at top level (even when it then fails to parse);
 // otherwise spec is a filename shorthand ("d.img", "iscsi://...").
-bool looks_like_options(std::string_view spec);
+GRANULE_API bool looks_like_options(std::string_view spec);
 
 // "a=1,b.c=2" from options, with ',' doubled in values.
-std::string format_options(const options &opts);
+GRANULE_API std::string format_options(const options &opts);
 
 // The keys below "prefix." with the prefix removed.
-options sub_options(const options &opts, std::string_view child);
+GRANULE_API options sub_options(const options &opts, std::string_view child);
 // As sub_options, and removes those keys from opts.
-options take_sub_options(options &opts, std::string_view child);
+GRANULE_API options take_sub_options(options &opts, std::string_view child);
 
 // Parses a size with optional k/K, M, G, T, P, E suffix (powers of 1024) or a
 // "0x" hex number; the error names what (e.g. "option 'align'") and the value.
-result<std::uint64_t> parse_size(std::string_view text, std::string_view what);
-result<bool> parse_bool(std::string_view text, std::string_view what);
+GRANULE_API result<std::uint64_t> parse_size(std::string_view text, std::string_view what);
+GRANULE_API result<bool> parse_bool(std::string_view text, std::string_view what);
 
 // text with its secrets replaced by "***", for messages and listings. text is
 // dotted options, one option value, or a filename shorthand. In options that
@@ -45,6 +47,6 @@ result<bool> parse_bool(std::string_view text, std::string_view what);
 // doubled), is redacted as one string: from the first '%' after the first
 // "://" to the last '@', and every "password=" item. That may hide too much,
 // never too little.
-std::string redact_secrets(std::string_view text);
+GRANULE_API std::string redact_secrets(std::string_view text);
 
 }  // namespace granule
