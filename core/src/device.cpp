@@ -17,20 +17,18 @@ namespace asio = boost::asio;
 
 stats atomic_stats::snapshot() const
 {
-    auto g = [](const std::atomic<std::uint64_t> &a) { return a.load(std::memory_order_relaxed); };
-    return {g(read_requests), g(write_requests), g(flush_requests),  g(discard_requests),
-            g(zero_requests), g(bytes_read),     g(bytes_written),   g(bytes_bounced),
-            g(rmw_cycles),    g(serialisation_waits), g(driver_requests), g(failed_requests),
-            g(throttle_waits), g(bytes_copied_on_read)};
+    stats s;
+#define GRANULE_SNAPSHOT_(name) s.name = name.load(std::memory_order_relaxed);
+    GRANULE_STATS_FIELDS(GRANULE_SNAPSHOT_)
+#undef GRANULE_SNAPSHOT_
+    return s;
 }
 
 void atomic_stats::reset()
 {
-    for (auto *a : {&read_requests, &write_requests, &flush_requests, &discard_requests,
-                    &zero_requests, &bytes_read, &bytes_written, &bytes_bounced, &rmw_cycles,
-                    &serialisation_waits, &driver_requests, &failed_requests, &throttle_waits,
-                    &bytes_copied_on_read})
-        a->store(0, std::memory_order_relaxed);
+#define GRANULE_RESET_(name) name.store(0, std::memory_order_relaxed);
+    GRANULE_STATS_FIELDS(GRANULE_RESET_)
+#undef GRANULE_RESET_
 }
 
 device_impl::device_impl(std::unique_ptr<node> root, const throttle_config &throttling,

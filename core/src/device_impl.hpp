@@ -23,10 +23,9 @@
 namespace granule {
 
 struct atomic_stats {
-    std::atomic<std::uint64_t> read_requests{0}, write_requests{0}, flush_requests{0},
-        discard_requests{0}, zero_requests{0}, bytes_read{0}, bytes_written{0},
-        bytes_bounced{0}, rmw_cycles{0}, serialisation_waits{0}, driver_requests{0},
-        failed_requests{0}, throttle_waits{0}, bytes_copied_on_read{0};
+#define GRANULE_ATOMIC_STAT_(name) std::atomic<std::uint64_t> name{0};
+    GRANULE_STATS_FIELDS(GRANULE_ATOMIC_STAT_)
+#undef GRANULE_ATOMIC_STAT_
     stats snapshot() const;
     void reset();
 };

@@ -1,19 +1,32 @@
 #include <granule/limits.hpp>
 
+#include <iterator>
+
 #include <algorithm>
 
 namespace granule {
 
+// The ABI struct holds exactly the fields of the list: a field missing on
+// either side fails to compile (by name below), an extra one fails here.
+static_assert(sizeof(granule_limits) == std::size(limit_fields) * sizeof(std::uint64_t),
+              "struct granule_limits and GRANULE_LIMITS_FIELDS differ");
+
 limits from_abi(const granule_limits &l)
 {
-    return {l.request_alignment, l.min_mem_alignment, l.opt_mem_alignment, l.max_transfer,
-            l.opt_transfer, l.pwrite_zeroes_alignment, l.pdiscard_alignment, l.max_pdiscard};
+    limits out;
+#define GRANULE_FROM_ABI_(name, kind) out.name = l.name;
+    GRANULE_LIMITS_FIELDS(GRANULE_FROM_ABI_)
+#undef GRANULE_FROM_ABI_
+    return out;
 }
 
 granule_limits to_abi(const limits &l)
 {
-    return {l.request_alignment, l.min_mem_alignment, l.opt_mem_alignment, l.max_transfer,
-            l.opt_transfer, l.pwrite_zeroes_alignment, l.pdiscard_alignment, l.max_pdiscard};
+    granule_limits out{};
+#define GRANULE_TO_ABI_(name, kind) out.name = l.name;
+    GRANULE_LIMITS_FIELDS(GRANULE_TO_ABI_)
+#undef GRANULE_TO_ABI_
+    return out;
 }
 
 namespace {
@@ -49,24 +62,14 @@ limits inherit(const limits &parent, const limits &child)
 
 std::optional<std::string> normalise_and_check(limits &l)
 {
-    struct field {
-        const char *name;
-        std::uint64_t *value;
-        bool zero_is_unlimited;
-    };
-    const field fields[] = {
-        {"request_alignment", &l.request_alignment, false},
-        {"min_mem_alignment", &l.min_mem_alignment, false},
-        {"opt_mem_alignment", &l.opt_mem_alignment, false},
-        {"pwrite_zeroes_alignment", &l.pwrite_zeroes_alignment, false},
-        {"pdiscard_alignment", &l.pdiscard_alignment, false},
-    };
-    for (const auto &f : fields) {
-        if (*f.value == 0)
-            *f.value = 1;
-        if (!power_of_two(*f.value))
-            return std::string(f.name) + " " + std::to_string(*f.value) +
-                   " is not a power of two";
+    for (const auto &f : limit_fields) {
+        if (f.kind != limit_kind::alignment)
+            continue;
+        auto &value = l.*f.member;
+        if (value == 0)
+            value = 1;
+        if (!power_of_two(value))
+            return std::string(f.name) + " " + std::to_string(value) + " is not a power of two";
     }
     // Buffers we allocate must satisfy what the backend requires.
     l.opt_mem_alignment = std::max(l.opt_mem_alignment, l.min_mem_alignment);

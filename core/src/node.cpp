@@ -1,5 +1,7 @@
 #include "node.hpp"
 
+#include <granule/value_parse.hpp>
+
 #include <granule/platform/system_error.hpp>
 
 #include <algorithm>
@@ -68,11 +70,8 @@ result<options> validate_options(const granule_driver &d, const options &own,
             break;
         }
         case GRANULE_OPT_INT: {
-            char *end = nullptr;
-            errno = 0;
-            std::strtoll(value.c_str(), &end, 10);
-            if (value.empty() || *end || errno)
-                return make_error(EINVAL, what + ": invalid value '" + value + "': not an integer");
+            if (auto v = values::parse_int(value); !v)
+                return make_error(EINVAL, what + ": invalid value '" + value + "': " + v.error);
             out[key] = value;
             break;
         }

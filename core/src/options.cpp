@@ -1,4 +1,5 @@
 #include <granule/options.hpp>
+#include <granule/value_parse.hpp>
 #include <granule/url.hpp>
 
 #include <algorithm>
@@ -97,57 +98,11 @@ options take_sub_options(options &opts, std::string_view child)
 
 result<std::uint64_t> parse_size(std::string_view text, std::string_view what)
 {
-    auto bad = [&](const char *why) {
+    auto v = values::parse_size(text);
+    if (!v)
         return make_error(EINVAL, std::string(what) + ": invalid value '" + std::string(text) +
-                                      "': " + why);
-    };
-    if (text.empty())
-        return bad("empty");
-    if (text[0] == '-')
-        return bad("must not be negative");
-    int base = 10;
-    std::size_t i = 0;
-    if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
-        base = 16;
-        i = 2;
-    }
-    constexpr auto max = std::numeric_limits<std::uint64_t>::max();
-    std::uint64_t value = 0;
-    std::size_t digits = 0;
-    for (; i < text.size(); ++i, ++digits) {
-        unsigned d;
-        char c = text[i];
-        if (c >= '0' && c <= '9')
-            d = static_cast<unsigned>(c - '0');
-        else if (base == 16 && std::isxdigit(static_cast<unsigned char>(c)))
-            d = static_cast<unsigned>(std::tolower(static_cast<unsigned char>(c)) - 'a' + 10);
-        else
-            break;
-        if (value > (max - d) / static_cast<unsigned>(base))
-            return bad("too large");
-        value = value * static_cast<unsigned>(base) + d;
-    }
-    if (digits == 0)
-        return bad("not a number");
-    if (i < text.size()) {
-        if (i + 1 != text.size() || base == 16)
-            return bad("trailing characters (suffixes: k, M, G, T, P, E)");
-        int shift;
-        switch (text[i]) {
-        case 'b': case 'B': shift = 0; break;
-        case 'k': case 'K': shift = 10; break;
-        case 'm': case 'M': shift = 20; break;
-        case 'g': case 'G': shift = 30; break;
-        case 't': case 'T': shift = 40; break;
-        case 'p': case 'P': shift = 50; break;
-        case 'e': case 'E': shift = 60; break;
-        default: return bad("unknown suffix (use k, M, G, T, P, E)");
-        }
-        if (shift && value > (max >> shift))
-            return bad("too large");
-        value <<= shift;
-    }
-    return value;
+                                      "': " + v.error);
+    return v.value;
 }
 
 namespace {
@@ -210,12 +165,11 @@ std::string redact_secrets(std::string_view text)
 
 result<bool> parse_bool(std::string_view text, std::string_view what)
 {
-    if (text == "on" || text == "true" || text == "yes" || text == "1")
-        return true;
-    if (text == "off" || text == "false" || text == "no" || text == "0")
-        return false;
-    return make_error(EINVAL, std::string(what) + ": invalid value '" + std::string(text) +
-                                  "': expected on or off");
+    auto v = values::parse_bool(text);
+    if (!v)
+        return make_error(EINVAL, std::string(what) + ": invalid value '" + std::string(text) +
+                                      "': " + v.error);
+    return v.value;
 }
 
 }  // namespace granule

@@ -258,6 +258,17 @@ void tst_loader::option_errors_data()
         << QStringList{"max_transfer 512", "4096"};
     QTest::newRow("missing_child") << "driver=blkdebug,align=512" << b
                                    << QStringList{"missing child 'image'"};
+    // INT values parse as the driver SDK parses them (granule/value_parse.hpp):
+    // the host's strtoll took " 5" and "+5", which driver.hpp then refused.
+    const QString iscsi = "driver=iscsi,filename=iscsi://127.0.0.1:1/iqn.2026-12.org.x%3Ad/0,";
+    QTest::newRow("int_leading_space") << iscsi + "timeout= 5" << "iscsi"
+                                       << QStringList{"option 'timeout'", "' 5'", "not an integer"};
+    QTest::newRow("int_plus_sign") << iscsi + "queue-depth=+5" << "iscsi"
+                                   << QStringList{"option 'queue-depth'", "'+5'", "not an integer"};
+    QTest::newRow("int_out_of_range") << iscsi + "timeout=99999999999999999999" << "iscsi"
+                                      << QStringList{"option 'timeout'", "out of range"};
+    QTest::newRow("size_b_suffix_agrees") << "driver=memory,size=1M,align=512b,max-transfer=1x" << m
+                                          << QStringList{"option 'max-transfer'", "'1x'"};
 }
 
 void tst_loader::option_errors()

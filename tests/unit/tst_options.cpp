@@ -1,5 +1,6 @@
 // Option parsing: every malformed key or value is an error naming it, and
 // ",," round-trips.
+#include <granule/driver.hpp>
 #include <granule/options.hpp>
 
 #include "test_support.hpp"
@@ -33,6 +34,7 @@ private slots:
     void parse_size_errors_data();
     void parse_size_errors();
     void parse_bool_values();
+    void driver_sdk_parses_alike();
 };
 
 void tst_options::parse_options_ok_data()
@@ -202,4 +204,32 @@ void tst_options::parse_bool_values()
 }
 
 QTEST_GUILESS_MAIN(tst_options)
+// One parser for both sides of the ABI: the driver SDK (driver.hpp) accepts
+// exactly the sizes, bools and integers the host does, with the same values.
+// Before, only the host took a 'b' suffix and only it took " 5" as an integer.
+void tst_options::driver_sdk_parses_alike()
+{
+    for (const char *t : {"0", "512", "512b", "4k", "4K", "1M", "3G", "2T", "1P", "15E", "16E", "0x1000",
+                          "0X1f", "0x10k", "", "-1", " 1", "1 ", "+1", "1kb", "k", "0x", "1.5k",
+                          "18446744073709551615", "18446744073709551616", "18014398509481984k"}) {
+        const auto host = granule::parse_size(t, "x");
+        const auto sdk = granule::sdk::parse_size(t);
+        QVERIFY2(bool(host) == sdk.has_value(), t);
+        if (host)
+            QCOMPARE(*sdk, *host);
+    }
+    for (const char *t : {"on", "off", "true", "false", "yes", "no", "1", "0", "ON", "", "2"}) {
+        const auto host = granule::parse_bool(t, "x");
+        const auto sdk = granule::sdk::parse_bool(t);
+        QVERIFY2(bool(host) == sdk.has_value(), t);
+        if (host)
+            QCOMPARE(*sdk, *host);
+    }
+    QCOMPARE(granule::sdk::parse_size("512b").value_or(0), std::uint64_t(512));
+    for (const char *t : {"0", "-1", "42", "-9223372036854775808", "9223372036854775807"})
+        QVERIFY2(granule::values::parse_int(t), t);
+    for (const char *t : {"", "-", "+1", " 1", "1 ", "1x", "9223372036854775808", "--1"})
+        QVERIFY2(!granule::values::parse_int(t), t);
+}
+
 #include "tst_options.moc"

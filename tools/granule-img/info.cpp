@@ -187,18 +187,10 @@ int info_command(int argc, char **argv)
     std::vector<std::string> owners;
     auto rep = parse_reported(tree, owners);
     granule::limits l = d.get_limits();
-    const std::pair<const char *, std::uint64_t> fields[] = {
-        {"request_alignment", l.request_alignment},
-        {"min_mem_alignment", l.min_mem_alignment},
-        {"opt_mem_alignment", l.opt_mem_alignment},
-        {"max_transfer", l.max_transfer},
-        {"opt_transfer", l.opt_transfer},
-        {"pwrite_zeroes_alignment", l.pwrite_zeroes_alignment},
-        {"pdiscard_alignment", l.pdiscard_alignment},
-        {"max_pdiscard", l.max_pdiscard},
-    };
-    for (const auto &[name, value] : fields)
-        std::printf("  %s: %llu (%s)\n", name, static_cast<unsigned long long>(value),
-                    source_of(rep, owners, name, value, l, overlay_granularity(tree)).c_str());
+    for (const auto &f : granule::limit_fields) {
+        const auto value = l.*f.member;
+        std::printf("  %s: %llu (%s)\n", f.name, static_cast<unsigned long long>(value),
+                    source_of(rep, owners, f.name, value, l, overlay_granularity(tree)).c_str());
+    }
     return 0;
 }

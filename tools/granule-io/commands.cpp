@@ -211,14 +211,8 @@ bool cmd_info(const invocation &inv)
     line("read_only", yes_no(dev.read_only()));
     line("growable", yes_no(dev.growable()));
     auto l = dev.get_limits();
-    line("request_alignment", std::to_string(l.request_alignment));
-    line("min_mem_alignment", std::to_string(l.min_mem_alignment));
-    line("opt_mem_alignment", std::to_string(l.opt_mem_alignment));
-    line("max_transfer", std::to_string(l.max_transfer));
-    line("opt_transfer", std::to_string(l.opt_transfer));
-    line("pwrite_zeroes_alignment", std::to_string(l.pwrite_zeroes_alignment));
-    line("pdiscard_alignment", std::to_string(l.pdiscard_alignment));
-    line("max_pdiscard", std::to_string(l.max_pdiscard));
+    for (const auto &f : granule::limit_fields)
+        line(f.name, std::to_string(l.*f.member));
     inv.sh.out().write(text);
     return true;
 }
@@ -240,20 +234,8 @@ bool cmd_stats(const invocation &inv)
     auto line = [&text](std::string_view name, std::uint64_t value) {
         text += std::string(name) + ": " + std::to_string(value) + "\n";
     };
-    line("read_requests", s.read_requests);
-    line("write_requests", s.write_requests);
-    line("flush_requests", s.flush_requests);
-    line("discard_requests", s.discard_requests);
-    line("zero_requests", s.zero_requests);
-    line("bytes_read", s.bytes_read);
-    line("bytes_written", s.bytes_written);
-    line("bytes_bounced", s.bytes_bounced);
-    line("rmw_cycles", s.rmw_cycles);
-    line("serialisation_waits", s.serialisation_waits);
-    line("driver_requests", s.driver_requests);
-    line("failed_requests", s.failed_requests);
-    line("throttle_waits", s.throttle_waits);
-    line("bytes_copied_on_read", s.bytes_copied_on_read);
+    for (const auto &f : granule::stat_fields)
+        line(f.name, s.*f.member);
     inv.sh.out().write(text);
     if (args->has('r')) {
         dev.reset_stats();

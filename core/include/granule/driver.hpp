@@ -58,6 +58,7 @@
 #endif
 
 #include <granule/driver_abi.h>
+#include <granule/value_parse.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -138,44 +139,19 @@ inline caught_error describe_current_exception() noexcept
     return e;
 }
 
-// Parses an unsigned size: decimal or 0x hex, optional k/M/G/T/P/E suffix
-// (powers of 1024). The host already normalises declared SIZE options to
-// decimal; this is for values a driver validates itself (PREFIX options).
+// The host's own value parsers (granule/value_parse.hpp): the host already
+// normalises declared SIZE and BOOL options; these are for values a driver
+// validates itself (PREFIX options).
 inline std::optional<std::uint64_t> parse_size(std::string_view text) noexcept
 {
-    int base = 10;
-    if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
-        base = 16;
-        text.remove_prefix(2);
-    }
-    std::uint64_t v = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v, base);
-    if (ec != std::errc() || end == text.data())
-        return std::nullopt;
-    std::string_view rest(end, text.data() + text.size() - end);
-    if (rest.empty())
-        return v;
-    static constexpr std::string_view suffixes = "kmgtpe";
-    auto pos = suffixes.find(static_cast<char>(rest[0] | 0x20));
-    if (rest.size() != 1 || base != 10 || pos == std::string_view::npos)
-        return std::nullopt;
-    for (std::size_t i = 0; i <= pos; ++i) {
-        if (v > UINT64_MAX / 1024)
-            return std::nullopt;
-        v *= 1024;
-    }
-    return v;
+    auto v = values::parse_size(text);
+    return v ? std::optional<std::uint64_t>(v.value) : std::nullopt;
 }
 
 inline std::optional<bool> parse_bool(std::string_view text) noexcept
 {
-    for (std::string_view t : {"on", "true", "yes", "1"})
-        if (text == t)
-            return true;
-    for (std::string_view f : {"off", "false", "no", "0"})
-        if (text == f)
-            return false;
-    return std::nullopt;
+    auto v = values::parse_bool(text);
+    return v ? std::optional<bool>(v.value) : std::nullopt;
 }
 
 // Read-only view of the options the host passed (valid during the call only:
@@ -228,12 +204,11 @@ public:
         auto v = find(key);
         if (!v)
             return fallback;
-        std::int64_t n = 0;
-        auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-        if (ec != std::errc() || end != v->data() + v->size() || v->empty())
+        auto n = values::parse_int(*v);
+        if (!n)
             fail(EINVAL, "option '" + std::string(key) + "': '" + std::string(*v) +
                              "' is not an integer");
-        return n;
+        return n.value;
     }
 
 private:

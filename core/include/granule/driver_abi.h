@@ -101,9 +101,10 @@ struct granule_block_status {
  * ones and values that do not parse as the type, naming the key. */
 enum granule_option_type {
     GRANULE_OPT_STRING = 0,
-    GRANULE_OPT_SIZE = 1,   /* unsigned, suffixes k/M/G/T (powers of 1024) */
+    GRANULE_OPT_SIZE = 1,   /* unsigned: decimal, optionally with one of b k M G T P E (powers of
+                               1024) or 0x hex; drivers get it as decimal bytes */
     GRANULE_OPT_BOOL = 2,   /* on/off, true/false, yes/no, 1/0 */
-    GRANULE_OPT_INT = 3     /* signed decimal */
+    GRANULE_OPT_INT = 3     /* signed decimal: optional -, digits (granule/value_parse.hpp) */
 };
 #define GRANULE_OPTF_REQUIRED 1u
 #define GRANULE_OPTF_PREFIX 2u  /* name is a prefix: "inject-error." matches "inject-error.0.event" */

@@ -13,17 +13,42 @@
 
 namespace granule {
 
+// Every field of limits, once, in the order of struct granule_limits:
+// X(name, kind), kind being alignment (a power of two; 0 is taken as 1),
+// maximum (0: unlimited) or preference (0: none). The struct, the conversions
+// to and from the ABI, the checks and the tools' listings all expand this, so
+// no list can miss a field or swap two.
+#define GRANULE_LIMITS_FIELDS(X)      \
+    X(request_alignment, alignment)   \
+    X(min_mem_alignment, alignment)   \
+    X(opt_mem_alignment, alignment)   \
+    X(max_transfer, maximum)          \
+    X(opt_transfer, preference)       \
+    X(pwrite_zeroes_alignment, alignment) \
+    X(pdiscard_alignment, alignment)  \
+    X(max_pdiscard, maximum)
+
+enum class limit_kind { alignment, maximum, preference };
+
 struct limits {
-    std::uint64_t request_alignment = 1;
-    std::uint64_t min_mem_alignment = 1;
-    std::uint64_t opt_mem_alignment = 1;
-    std::uint64_t max_transfer = 0;
-    std::uint64_t opt_transfer = 0;
-    std::uint64_t pwrite_zeroes_alignment = 1;
-    std::uint64_t pdiscard_alignment = 1;
-    std::uint64_t max_pdiscard = 0;
+#define GRANULE_LIMITS_MEMBER_(name, kind) \
+    std::uint64_t name = limit_kind::kind == limit_kind::alignment ? 1 : 0;
+    GRANULE_LIMITS_FIELDS(GRANULE_LIMITS_MEMBER_)
+#undef GRANULE_LIMITS_MEMBER_
 
     bool operator==(const limits &) const = default;
+};
+
+// The fields by name, for code that walks them (granule-io, granule-img info).
+struct limit_field {
+    const char *name;
+    limit_kind kind;
+    std::uint64_t limits::*member;
+};
+inline constexpr limit_field limit_fields[] = {
+#define GRANULE_LIMITS_ENTRY_(name, kind) {#name, limit_kind::kind, &limits::name},
+    GRANULE_LIMITS_FIELDS(GRANULE_LIMITS_ENTRY_)
+#undef GRANULE_LIMITS_ENTRY_
 };
 
 GRANULE_API limits from_abi(const granule_limits &l);

@@ -5,21 +5,38 @@
 
 namespace granule {
 
+// Every counter, once: the struct, the device's atomic counters, snapshot and
+// reset, and granule-io's `stats` all expand this list.
+#define GRANULE_STATS_FIELDS(X)                                                \
+    X(read_requests)        /* caller requests, not driver requests */        \
+    X(write_requests)                                                          \
+    X(flush_requests)                                                          \
+    X(discard_requests)                                                        \
+    X(zero_requests)                                                           \
+    X(bytes_read)           /* bytes the callers asked for */                 \
+    X(bytes_written)                                                           \
+    X(bytes_bounced)        /* through Granule-owned buffers (padding, bounce) */ \
+    X(rmw_cycles)           /* head/tail blocks read back for unaligned writes */ \
+    X(serialisation_waits)  /* times a request waited for an overlapping one */ \
+    X(driver_requests)      /* reads/writes submitted to the root driver */   \
+    X(failed_requests)                                                         \
+    X(throttle_waits)       /* requests held back by throttle.* limits */     \
+    X(bytes_copied_on_read) /* backing data written into the overlay */
+
 struct stats {
-    std::uint64_t read_requests = 0;    // caller requests, not driver requests
-    std::uint64_t write_requests = 0;
-    std::uint64_t flush_requests = 0;
-    std::uint64_t discard_requests = 0;
-    std::uint64_t zero_requests = 0;
-    std::uint64_t bytes_read = 0;       // bytes the callers asked for
-    std::uint64_t bytes_written = 0;
-    std::uint64_t bytes_bounced = 0;    // bytes passed through Granule-owned buffers (padding, bounce)
-    std::uint64_t rmw_cycles = 0;       // head/tail blocks read back for unaligned writes
-    std::uint64_t serialisation_waits = 0;  // times a request waited for an overlapping one
-    std::uint64_t driver_requests = 0;  // reads/writes submitted to the root driver
-    std::uint64_t failed_requests = 0;
-    std::uint64_t throttle_waits = 0;   // requests held back by throttle.* limits
-    std::uint64_t bytes_copied_on_read = 0;  // backing data written into the overlay
+#define GRANULE_STATS_MEMBER_(name) std::uint64_t name = 0;
+    GRANULE_STATS_FIELDS(GRANULE_STATS_MEMBER_)
+#undef GRANULE_STATS_MEMBER_
+};
+
+struct stat_field {
+    const char *name;
+    std::uint64_t stats::*member;
+};
+inline constexpr stat_field stat_fields[] = {
+#define GRANULE_STATS_ENTRY_(name) {#name, &stats::name},
+    GRANULE_STATS_FIELDS(GRANULE_STATS_ENTRY_)
+#undef GRANULE_STATS_ENTRY_
 };
 
 }  // namespace granule
