@@ -24,8 +24,11 @@ GRANULE_BUILD_PACKAGES=(cmake make g++ pkg-config libboost1.81-all-dev liburing-
 GRANULE_FUZZ_CLANG=${GRANULE_FUZZ_CLANG:-16}
 GRANULE_FUZZ_PACKAGES=("clang-$GRANULE_FUZZ_CLANG" "libfuzzer-$GRANULE_FUZZ_CLANG-dev"
     "libclang-rt-$GRANULE_FUZZ_CLANG-dev")
+# ccache: the suite builds the project five ways (native, MinGW, ASan, TSan,
+# clang fuzz) plus the newcomer's build; compiled objects are reused between
+# runs and checkouts (see granule_configure).
 GRANULE_TEST_PACKAGES=(qt6-base-dev xfsprogs tgt libiscsi-bin g++-mingw-w64-x86-64-posix wine64
-    "${GRANULE_FUZZ_PACKAGES[@]}")
+    "${GRANULE_FUZZ_PACKAGES[@]}" ccache)
 
 # Configures $1 (every time: CMake only redoes what changed, and options in
 # "$@" reach a build dir configured before) and builds it. A build dir whose
@@ -33,6 +36,17 @@ GRANULE_TEST_PACKAGES=(qt6-base-dev xfsprogs tgt libiscsi-bin g++-mingw-w64-x86-
 # source tree is configured afresh.
 granule_configure() {
     local build_dir=$1; shift
+    # With ccache installed (the test suite installs it; GRANULE_CCACHE=0
+    # turns it off), compiles go through it. Paths under the source dir are
+    # hashed relative to it and the build dir is not hashed, so a fresh
+    # checkout elsewhere (CI's) and a build dir beside it reuse the objects;
+    # -ffile-prefix-map (CMakeLists.txt) keeps those paths out of the objects.
+    # The settings go into the launcher, so a later plain `cmake --build`
+    # uses them too.
+    if [ "${GRANULE_CCACHE:-1}" != 0 ] && command -v ccache >/dev/null; then
+        local launcher="env;CCACHE_BASEDIR=$GRANULE_SOURCE_DIR;CCACHE_NOHASHDIR=1;CCACHE_MAXSIZE=10G;ccache"
+        set -- "-DCMAKE_C_COMPILER_LAUNCHER=$launcher" "-DCMAKE_CXX_COMPILER_LAUNCHER=$launcher" "$@"
+    fi
     if cmake -S "$GRANULE_SOURCE_DIR" -B "$build_dir" "$@" >&2; then
         return 0
     fi

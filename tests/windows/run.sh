@@ -24,8 +24,8 @@ skip_or_fail() {
     exit 77
 }
 
+. "$GRANULE_SOURCE_DIR/tools/deps.sh"
 if [ "$(id -u)" -eq 0 ]; then
-    . "$GRANULE_SOURCE_DIR/tools/deps.sh"
     ensure_packages cmake make libboost1.81-dev g++-mingw-w64-x86-64-posix wine64 ||
         skip_or_fail "cannot install the MinGW/Wine packages"
 fi
@@ -35,10 +35,8 @@ done
 
 # Two cores are shared with the Linux build: never more than 2 jobs.
 jobs=$(( $(nproc) < 2 ? $(nproc) : 2 ))
-if [ ! -f "$build/CMakeCache.txt" ]; then
-    cmake -S "$GRANULE_SOURCE_DIR" -B "$build" \
-        -DCMAKE_TOOLCHAIN_FILE="$GRANULE_SOURCE_DIR/cmake/toolchain-mingw64.cmake" >&2
-fi
+granule_configure "$build" -DCMAKE_TOOLCHAIN_FILE="$GRANULE_SOURCE_DIR/cmake/toolchain-mingw64.cmake" ||
+    { echo "tests/windows: configuring $build failed" >&2; exit 1; }
 cmake --build "$build" -j"$jobs" --target granule_windows_tests >&2
 built=$(date +%s)
 
