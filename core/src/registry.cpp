@@ -129,8 +129,10 @@ void driver_registry::scan(const driver_search_dir &dir)
         if (other == drivers_.end())
             drivers_.push_back(std::move(d));
         else
-            refusals_.push_back({d.file, d.file.string() + ": driver '" + d.table.name +
-                                             "' is already provided by " + other->file.string()});
+            refusals_.push_back({d.file,
+                                 d.file.string() + ": driver '" + d.table.name +
+                                     "' is already provided by " + other->file.string(),
+                                 true});
     }
 }
 
@@ -194,10 +196,9 @@ result<const driver_entry *> driver_registry::find(std::string_view name) const
             return &d;
     auto expected_file = std::string(file_prefix) + std::string(name);
     for (const auto &r : refusals_)
-        if (r.file.stem().string() == expected_file ||
-            r.reason.find("'" + std::string(name) + "'") != std::string::npos)
-            if (r.reason.find("is already provided by") == std::string::npos)
-                return make_error(ENOENT, "driver '" + std::string(name) + "' refused: " + r.reason);
+        if (!r.shadowed && (r.file.stem().string() == expected_file ||
+                            r.reason.find("'" + std::string(name) + "'") != std::string::npos))
+            return make_error(ENOENT, "driver '" + std::string(name) + "' refused: " + r.reason);
     std::string msg = "unknown driver '" + std::string(name) + "' (available:";
     for (const auto &d : drivers_)
         msg += std::string(" ") + d.table.name;

@@ -31,6 +31,7 @@ struct driver_entry {
 struct driver_refusal {
     std::filesystem::path file;
     std::string reason;  // names the file
+    bool shadowed = false;  // a good driver, hidden by an earlier one of its name
 };
 
 struct driver_search_dir {
