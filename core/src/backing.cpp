@@ -96,10 +96,17 @@ void device_impl::refresh_limits()
     limits_ = root_->get_limits();
     if (!backing_.n)
         return;
-    limits_ = inherit(limits_, backing_.n->get_limits());
+    auto from_backing = backing_.n->get_limits();
+    for (auto &s : from_backing.sources)
+        s = "backing " + s;
+    limits_ = inherit(limits_, from_backing);
     // Every overlay write covers whole granules, so a granule is either a
     // hole (the backing's) or wholly the overlay's.
-    limits_.request_alignment = std::max(limits_.request_alignment, backing_.granularity);
+    if (backing_.granularity > limits_.request_alignment) {
+        limits_.request_alignment = backing_.granularity;
+        limits_.sources[static_cast<std::size_t>(limit_id::request_alignment)] =
+            "core: overlay-granularity";
+    }
 }
 
 // Extent by extent of the overlay's block status: holes (within the
@@ -117,7 +124,7 @@ asio::awaitable<result<std::uint64_t>> device_impl::read_with_backing(
         const std::uint64_t pos = offset + done, remain = total - done;
         granule_block_status st{remain, GRANULE_BLOCK_DATA};
         auto r = co_await call([&](granule_completion_fn cb, void *opaque) {
-            d.block_status(root_->state(), pos, remain, &st, cb, opaque);
+            d.block_status(root_->state(), pos, remain, 0, &st, cb, opaque);
             return 0;
         });
         if (r.value < 0)

@@ -187,9 +187,10 @@ asio::awaitable<result<std::size_t>> device::co_preadv(std::uint64_t offset,
 }
 
 asio::awaitable<result<std::size_t>> device::co_pwritev(std::uint64_t offset,
-                                                        std::vector<io_buffer> iov)
+                                                        std::vector<io_buffer> iov,
+                                                        request_flags flags)
 {
-    co_return co_await impl_->pwritev(offset, iov);
+    co_return co_await impl_->pwritev(offset, iov, flags);
 }
 
 asio::awaitable<result<void>> device::co_flush() { co_return co_await impl_->flush(); }
@@ -199,9 +200,10 @@ result<std::size_t> device::preadv(std::uint64_t offset, std::span<const io_buff
     return run_sync(*impl_, impl_->preadv(offset, iov));
 }
 
-result<std::size_t> device::pwritev(std::uint64_t offset, std::span<const io_buffer> iov)
+result<std::size_t> device::pwritev(std::uint64_t offset, std::span<const io_buffer> iov,
+                                    request_flags flags)
 {
-    return run_sync(*impl_, impl_->pwritev(offset, iov));
+    return run_sync(*impl_, impl_->pwritev(offset, iov, flags));
 }
 
 result<std::size_t> device::pread(std::uint64_t offset, void *buf, std::size_t len)
@@ -210,11 +212,12 @@ result<std::size_t> device::pread(std::uint64_t offset, void *buf, std::size_t l
     return preadv(offset, {&b, 1});
 }
 
-result<std::size_t> device::pwrite(std::uint64_t offset, const void *buf, std::size_t len)
+result<std::size_t> device::pwrite(std::uint64_t offset, const void *buf, std::size_t len,
+                                   request_flags flags)
 {
     // The write path never modifies the caller's buffer.
     io_buffer b{const_cast<void *>(buf), len};
-    return pwritev(offset, {&b, 1});
+    return pwritev(offset, {&b, 1}, flags);
 }
 
 result<void> device::flush() { return run_sync(*impl_, impl_->flush()); }
@@ -222,9 +225,9 @@ result<void> device::pdiscard(std::uint64_t offset, std::uint64_t len)
 {
     return run_sync(*impl_, impl_->pdiscard(offset, len));
 }
-result<void> device::pwrite_zeroes(std::uint64_t offset, std::uint64_t len)
+result<void> device::pwrite_zeroes(std::uint64_t offset, std::uint64_t len, request_flags flags)
 {
-    return run_sync(*impl_, impl_->pwrite_zeroes(offset, len));
+    return run_sync(*impl_, impl_->pwrite_zeroes(offset, len, flags));
 }
 result<void> device::truncate(std::uint64_t len) { return run_sync(*impl_, impl_->truncate(len)); }
 result<block_extent> device::block_status(std::uint64_t offset, std::uint64_t len)

@@ -54,10 +54,12 @@ public:
     boost::asio::awaitable<result<std::size_t>> preadv(std::uint64_t offset,
                                                        std::span<const io_buffer> iov);
     boost::asio::awaitable<result<std::size_t>> pwritev(std::uint64_t offset,
-                                                        std::span<const io_buffer> iov);
+                                                        std::span<const io_buffer> iov,
+                                                        request_flags flags = {});
     boost::asio::awaitable<result<void>> flush();
     boost::asio::awaitable<result<void>> pdiscard(std::uint64_t offset, std::uint64_t bytes);
-    boost::asio::awaitable<result<void>> pwrite_zeroes(std::uint64_t offset, std::uint64_t bytes);
+    boost::asio::awaitable<result<void>> pwrite_zeroes(std::uint64_t offset, std::uint64_t bytes,
+                                                       request_flags flags = {});
     boost::asio::awaitable<result<void>> truncate(std::uint64_t length);
     boost::asio::awaitable<result<void>> reopen(options changes);
     boost::asio::awaitable<result<block_extent>> block_status(std::uint64_t offset,
@@ -88,13 +90,16 @@ private:
     // transferred (short only at end of file for reads). With a backing
     // node, reads take the overlay's holes from it (and with copy_on_read
     // write them into the overlay).
+    // req_flags: GRANULE_REQ_* for the driver (writes: FUA).
     boost::asio::awaitable<result<std::uint64_t>> submit(std::uint32_t op,
                                                          std::uint64_t aligned_offset,
                                                          std::span<const granule_iovec> iov,
-                                                         bool copy_on_read = false);
+                                                         bool copy_on_read = false,
+                                                         std::uint32_t req_flags = 0);
     boost::asio::awaitable<result<std::uint64_t>> submit_to(node &n, std::uint32_t op,
                                                             std::uint64_t aligned_offset,
-                                                            std::span<const granule_iovec> iov);
+                                                            std::span<const granule_iovec> iov,
+                                                            std::uint32_t req_flags = 0);
     boost::asio::awaitable<result<std::uint64_t>> read_with_backing(
         std::uint64_t aligned_offset, std::span<const granule_iovec> iov, bool copy_on_read);
     boost::asio::awaitable<result<block_extent>> node_block_status(node &n, std::uint64_t offset,
@@ -152,12 +157,22 @@ private:
                                                  std::uint64_t bytes);
     // self: the caller's tracked write, whose padding may carry the writes
     // queued behind it on the same blocks (coalescing); nullptr: none.
+    // req_flags: GRANULE_REQ_FUA when the root does FUA itself.
     boost::asio::awaitable<result<std::size_t>> write_tracked(std::uint64_t offset,
                                                               std::span<const io_buffer> iov,
-                                                              tracked_request *self = nullptr);
+                                                              tracked_request *self = nullptr,
+                                                              std::uint32_t req_flags = 0);
     boost::asio::awaitable<result<void>> write_zero_buffers(std::uint64_t offset,
-                                                            std::uint64_t bytes);
-    boost::asio::awaitable<result<void>> zeroes_tracked(std::uint64_t offset, std::uint64_t bytes);
+                                                            std::uint64_t bytes,
+                                                            std::uint32_t req_flags = 0);
+    boost::asio::awaitable<result<void>> zeroes_tracked(std::uint64_t offset, std::uint64_t bytes,
+                                                        request_flags flags);
+    boost::asio::awaitable<result<void>> zero_range(std::uint64_t offset, std::uint64_t bytes,
+                                                    std::uint32_t zero_flags);
+    // The root's flush, not counted as a caller's flush (FUA emulation).
+    boost::asio::awaitable<result<void>> flush_root(const char *why);
+    // FUA for a node that does it per request; the others flush after.
+    bool native_fua() const { return root_->flags() & GRANULE_NODE_FUA; }
     boost::asio::awaitable<result<void>> discard_tracked(std::uint64_t offset, std::uint64_t bytes);
     // Granularity of padding and splitting: the request alignment, raised to
     // the memory alignment so bounce buffers always satisfy the backend.

@@ -27,19 +27,28 @@ constexpr std::uint64_t zero_chunk = 1 << 20;
 asio::awaitable<result<void>> device_impl::flush()
 {
     bump(counters.flush_requests);
+    auto r = co_await flush_root(nullptr);
+    if (!r)
+        bump(counters.failed_requests);
+    co_return r;
+}
+
+// why: the request whose FUA this flush stands for, named in its error.
+asio::awaitable<result<void>> device_impl::flush_root(const char *why)
+{
     const auto &d = root_->driver();
     if (!d.flush)
         co_return result<void>{};
     auto r = co_await call([&](granule_completion_fn cb, void *opaque) {
-        d.flush(root_->state(), cb, opaque);
+        d.flush(root_->state(), 0, cb, opaque);
         return 0;
     });
-    if (r.value < 0) {
-        bump(counters.failed_requests);
+    if (r.value < 0)
         co_return make_error(static_cast<int>(-r.value),
-                             std::string("flush failed: ") + platform::error_text(static_cast<int>(-r.value)) +
+                             std::string(why ? why : "") + (why ? " (fua): " : "") +
+                                 "flush failed: " +
+                                 platform::error_text(static_cast<int>(-r.value)) +
                                  (r.message.empty() ? "" : " (" + r.message + ")"));
-    }
     co_return result<void>{};
 }
 
@@ -58,7 +67,7 @@ asio::awaitable<result<block_extent>> device_impl::node_block_status(node &n, st
     const auto ask = std::min(align_up(offset + bytes, a), align_up(len, a)) - start;
     granule_block_status out{};
     auto r = co_await call([&](granule_completion_fn cb, void *opaque) {
-        d.block_status(n.state(), start, ask, &out, cb, opaque);
+        d.block_status(n.state(), start, ask, 0, &out, cb, opaque);
         return 0;
     });
     if (r.value < 0)
@@ -122,7 +131,7 @@ asio::awaitable<result<void>> device_impl::discard_tracked(std::uint64_t offset,
     for (auto pos = start; pos < stop; pos += step) {
         auto len = std::min(step, stop - pos);
         auto r = co_await call([&](granule_completion_fn cb, void *opaque) {
-            d.discard(root_->state(), pos, len, cb, opaque);
+            d.discard(root_->state(), pos, len, 0, cb, opaque);
             return 0;
         });
         if (r.value == -ENOTSUP || r.value == -EOPNOTSUPP)
@@ -135,7 +144,8 @@ asio::awaitable<result<void>> device_impl::discard_tracked(std::uint64_t offset,
 
 // Zeroes by writing zero-filled buffers; the caller tracked the range.
 asio::awaitable<result<void>> device_impl::write_zero_buffers(std::uint64_t offset,
-                                                              std::uint64_t bytes)
+                                                              std::uint64_t bytes,
+                                                              std::uint32_t req_flags)
 {
     if (!bytes)
         co_return result<void>{};
@@ -144,7 +154,7 @@ asio::awaitable<result<void>> device_impl::write_zero_buffers(std::uint64_t offs
     for (std::uint64_t done = 0; done < bytes;) {
         auto len = std::min<std::uint64_t>(zeroes.size(), bytes - done);
         io_buffer b{zeroes.data(), static_cast<std::size_t>(len)};
-        auto r = co_await write_tracked(offset + done, {&b, 1});
+        auto r = co_await write_tracked(offset + done, {&b, 1}, nullptr, req_flags);
         if (!r)
             co_return r.error();
         done += len;
@@ -152,19 +162,61 @@ asio::awaitable<result<void>> device_impl::write_zero_buffers(std::uint64_t offs
     co_return result<void>{};
 }
 
-asio::awaitable<result<void>> device_impl::pwrite_zeroes(std::uint64_t offset, std::uint64_t bytes)
+asio::awaitable<result<void>> device_impl::pwrite_zeroes(std::uint64_t offset, std::uint64_t bytes,
+                                                        request_flags flags)
 {
-    return counted(counters.zero_requests, zeroes_tracked(offset, bytes));
+    return counted(counters.zero_requests, zeroes_tracked(offset, bytes, flags));
 }
 
 // One tracked request covers the whole range, so a later write into the
 // middle waits for the zeroing instead of being zeroed after it landed.
-asio::awaitable<result<void>> device_impl::zeroes_tracked(std::uint64_t offset, std::uint64_t bytes)
+asio::awaitable<result<void>> device_impl::zeroes_tracked(std::uint64_t offset, std::uint64_t bytes,
+                                                         request_flags flags)
 {
     if (auto v = validate("write_zeroes", offset, bytes); !v)
         co_return v.error();
+    if (static_cast<std::uint32_t>(flags) & ~7u)
+        co_return make_error(EINVAL, "write_zeroes at offset " + std::to_string(offset) +
+                                         ": unknown flags " +
+                                         std::to_string(static_cast<std::uint32_t>(flags)));
     if (auto w = check_writable("write_zeroes", offset, bytes); !w)
         co_return w.error();
+    const auto &d = root_->driver();
+    const auto a = std::max(limits_.pwrite_zeroes_alignment, io_align());
+    const auto end = offset + bytes;
+    const auto start = align_up(offset, a);
+    const auto stop = align_down(end, a);
+    // Checked before anything is touched: no part may need zero buffers.
+    if (has(flags, request_flags::no_fallback)) {
+        const char *why = !d.write_zeroes || !(root_->flags() & GRANULE_NODE_ZERO_NO_FALLBACK)
+                              ? "the driver has no efficient zeroing"
+                          : backing_.n                     ? "a backing node shows through holes"
+                          : start != offset || stop != end ? "the range is not aligned to the zeroing granularity"
+                          : align_up(end, io_align()) > length() ? "the range reaches past the end"
+                                                                 : nullptr;
+        if (why)
+            co_return make_error(ENOTSUP, "write_zeroes at offset " + std::to_string(offset) +
+                                              ", length " + std::to_string(bytes) +
+                                              " (no_fallback): " + why + " (granularity " +
+                                              std::to_string(a) + ", driver '" + d.name + "')");
+    }
+    const bool fua = has(flags, request_flags::fua);
+    const std::uint32_t fua_flag = fua && native_fua() ? GRANULE_REQ_FUA : 0;
+    std::uint32_t zero_flags = fua_flag;
+    if (has(flags, request_flags::may_unmap) && (root_->flags() & GRANULE_NODE_ZERO_MAY_UNMAP))
+        zero_flags |= GRANULE_REQ_MAY_UNMAP;
+    if (has(flags, request_flags::no_fallback))
+        zero_flags |= GRANULE_REQ_NO_FALLBACK;
+    auto r = co_await zero_range(offset, bytes, zero_flags);
+    if (r && fua && !fua_flag)
+        r = co_await flush_root("write_zeroes");
+    co_return r;
+}
+
+// The body of zeroes_tracked: flags are what the root driver declared.
+asio::awaitable<result<void>> device_impl::zero_range(std::uint64_t offset, std::uint64_t bytes,
+                                                      std::uint32_t zero_flags)
+{
     if (throttle_.enabled())
         co_await throttled(true, bytes);
     tracked_request req(offset, bytes);
@@ -176,22 +228,28 @@ asio::awaitable<result<void>> device_impl::zeroes_tracked(std::uint64_t offset, 
     const auto end = offset + bytes;
     const auto start = align_up(offset, a);
     const auto stop = align_down(end, a);
+    const auto fua = zero_flags & GRANULE_REQ_FUA;
     // Past the end, unsupported or smaller than one aligned block: plain
     // writes; over a backing node too (the driver may punch a hole, which
-    // would show the backing's data instead of zeroes).
-    if (!d.write_zeroes || backing_.n || align_up(end, io_align()) > length() || start >= stop)
-        co_return co_await write_zero_buffers(offset, bytes);
-    if (auto r = co_await write_zero_buffers(offset, start - offset); !r)
+    // would show the backing's data instead of zeroes). NO_FALLBACK
+    // requests were checked not to come here (zeroes_tracked).
+    if (!d.write_zeroes || backing_.n || align_up(end, io_align()) > length() || start >= stop) {
+        if (zero_flags & GRANULE_REQ_NO_FALLBACK)  // a truncate ran while we waited
+            co_return make_error(ENOTSUP, "write_zeroes at offset " + std::to_string(offset) +
+                                              " (no_fallback): the range reaches past the end");
+        co_return co_await write_zero_buffers(offset, bytes, fua);
+    }
+    if (auto r = co_await write_zero_buffers(offset, start - offset, fua); !r)
         co_return r;
-    if (auto r = co_await write_zero_buffers(stop, end - stop); !r)
+    if (auto r = co_await write_zero_buffers(stop, end - stop, fua); !r)
         co_return r;
     rmw_cache_.clear();
     auto r = co_await call([&](granule_completion_fn cb, void *opaque) {
-        d.write_zeroes(root_->state(), start, stop - start, cb, opaque);
+        d.write_zeroes(root_->state(), start, stop - start, zero_flags, cb, opaque);
         return 0;
     });
-    if (r.value == -ENOTSUP || r.value == -EOPNOTSUPP)
-        co_return co_await write_zero_buffers(start, stop - start);
+    if ((r.value == -ENOTSUP || r.value == -EOPNOTSUPP) && !(zero_flags & GRANULE_REQ_NO_FALLBACK))
+        co_return co_await write_zero_buffers(start, stop - start, fua);
     if (r.value < 0)
         co_return io_error("write_zeroes", start, stop - start, r.value, r.message);
     co_return result<void>{};

@@ -33,7 +33,7 @@ driver_info describe(const driver_entry &d)
     info.name = t.name;
     info.description = t.description ? t.description : "";
     info.file = d.file.string();
-    info.abi_version = t.abi_version;
+    info.abi = abi_version_text(t.abi_version);
     info.children = strings(t.children);
     info.prefixes = strings(t.prefixes);
     info.plain_filenames = t.claims_plain_filenames != 0;

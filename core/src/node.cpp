@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <string>
 
 namespace granule {
 
@@ -104,40 +106,81 @@ std::string message_or(const char *err, int rc)
 }
 
 // Host services handed to drivers; each forwards to the child's driver.
+// Flags follow the child's declarations (driver_abi.h, granule_host): a
+// flag it did not declare never reaches it.
+const char *undeclared_fua(granule_child *c)
+{
+    static thread_local std::string msg;
+    msg = std::string("FUA passed to child '") + c->node->driver().name +
+          "', which does not declare GRANULE_NODE_FUA (a filter declares FUA only when its "
+          "child does)";
+    return msg.c_str();
+}
+
 int host_child_submit(granule_child *c, const granule_request *req, granule_completion_fn cb,
                       void *opaque)
 {
+    if ((req->flags & GRANULE_REQ_FUA) && !(c->node->flags() & GRANULE_NODE_FUA)) {
+        cb(opaque, -EINVAL, undeclared_fua(c));
+        return 0;
+    }
+    if (req->flags & ~GRANULE_REQ_FUA) {
+        cb(opaque, -EINVAL, "child_submit: unknown request flags");
+        return 0;
+    }
     int rc = c->node->driver().submit(c->node->state(), req, cb, opaque);
     c->node->after_submit();
     return rc;
 }
 int64_t host_child_length(granule_child *c) { return c->node->length(); }
-void host_child_limits(granule_child *c, granule_limits *out) { *out = to_abi(c->node->get_limits()); }
-void host_child_flush(granule_child *c, granule_completion_fn cb, void *opaque)
+void host_child_limits(granule_child *c, granule_limits *out)
 {
+    // Sources point into the child's limits, valid until they are refreshed.
+    const auto all = to_abi(c->node->get_limits());
+    const auto size = out->struct_size;
+    std::memcpy(out, &all, std::min<std::size_t>(size, sizeof all));
+    out->struct_size = size;
+}
+void host_child_flush(granule_child *c, uint32_t flags, granule_completion_fn cb, void *opaque)
+{
+    if (flags)
+        return cb(opaque, -EINVAL, "child_flush: flush takes no flags");
     if (auto f = c->node->driver().flush)
-        return f(c->node->state(), cb, opaque);
+        return f(c->node->state(), 0, cb, opaque);
     cb(opaque, 0, nullptr);
 }
-void host_child_discard(granule_child *c, uint64_t off, uint64_t len, granule_completion_fn cb,
-                        void *opaque)
+void host_child_discard(granule_child *c, uint64_t off, uint64_t len, uint32_t flags,
+                        granule_completion_fn cb, void *opaque)
 {
+    if (flags)
+        return cb(opaque, -EINVAL, "child_discard: discard takes no flags");
     if (auto f = c->node->driver().discard)
-        return f(c->node->state(), off, len, cb, opaque);
+        return f(c->node->state(), off, len, 0, cb, opaque);
     cb(opaque, -ENOTSUP, nullptr);
 }
-void host_child_write_zeroes(granule_child *c, uint64_t off, uint64_t len,
+void host_child_write_zeroes(granule_child *c, uint64_t off, uint64_t len, uint32_t flags,
                              granule_completion_fn cb, void *opaque)
 {
+    const auto declared = c->node->flags();
+    if ((flags & GRANULE_REQ_FUA) && !(declared & GRANULE_NODE_FUA))
+        return cb(opaque, -EINVAL, undeclared_fua(c));
+    if ((flags & GRANULE_REQ_NO_FALLBACK) && !(declared & GRANULE_NODE_ZERO_NO_FALLBACK))
+        return cb(opaque, -ENOTSUP, "the child cannot promise zeroing without a fallback");
+    if (!(declared & GRANULE_NODE_ZERO_MAY_UNMAP))
+        flags &= ~GRANULE_REQ_MAY_UNMAP;  // a permission: without it the child just zeroes
+    if (flags & ~(GRANULE_REQ_FUA | GRANULE_REQ_MAY_UNMAP | GRANULE_REQ_NO_FALLBACK))
+        return cb(opaque, -EINVAL, "child_write_zeroes: unknown flags");
     if (auto f = c->node->driver().write_zeroes)
-        return f(c->node->state(), off, len, cb, opaque);
+        return f(c->node->state(), off, len, flags, cb, opaque);
     cb(opaque, -ENOTSUP, nullptr);
 }
-void host_child_block_status(granule_child *c, uint64_t off, uint64_t len,
+void host_child_block_status(granule_child *c, uint64_t off, uint64_t len, uint32_t flags,
                              granule_block_status *out, granule_completion_fn cb, void *opaque)
 {
+    if (flags)
+        return cb(opaque, -EINVAL, "child_block_status: block_status takes no flags");
     if (auto f = c->node->driver().block_status)
-        return f(c->node->state(), off, len, out, cb, opaque);
+        return f(c->node->state(), off, len, 0, out, cb, opaque);
     out->bytes = len;
     out->status = GRANULE_BLOCK_DATA;
     cb(opaque, 0, nullptr);
@@ -155,10 +198,21 @@ uint32_t host_child_flags(granule_child *c) { return c->node->flags(); }
 
 const granule_host &host_table()
 {
-    static const granule_host host = {
-        sizeof(granule_host), GRANULE_DRIVER_ABI_VERSION, host_child_submit, host_child_length,
-        host_child_limits, host_child_flush, host_child_discard, host_child_write_zeroes,
-        host_child_block_status, host_child_truncate, host_child_flags};
+    static const granule_host host = [] {
+        granule_host h{};
+        h.struct_size = sizeof h;
+        h.abi_version = GRANULE_DRIVER_ABI_VERSION;
+        h.child_submit = host_child_submit;
+        h.child_length = host_child_length;
+        h.child_limits = host_child_limits;
+        h.child_flush = host_child_flush;
+        h.child_discard = host_child_discard;
+        h.child_write_zeroes = host_child_write_zeroes;
+        h.child_block_status = host_child_block_status;
+        h.child_truncate = host_child_truncate;
+        h.child_flags = host_child_flags;
+        return h;
+    }();
     return host;
 }
 
@@ -265,16 +319,26 @@ result<void> node::refresh_own_limits()
     limits inherited;
     for (const auto &c : children_)
         inherited = inherit(inherited, c->get_limits());
-    auto l = to_abi(inherited);
     const auto &d = driver();
+    limits reported = inherited;
     if (d.refresh_limits) {
+        const auto sent = to_abi(inherited);  // its sources point into inherited
+        auto l = sent;
+        // To a driver built for 1.0, max_iov is reserved space: zero on the
+        // way in, and the children's value on the way out.
+        const bool knows_max_iov = GRANULE_ABI_MINOR_OF(d.abi_version) >= 1;
+        if (!knows_max_iov)
+            l.max_iov = {};
         char err[errlen] = "";
         int rc = d.refresh_limits(state_, &l, err, sizeof err);
         if (rc < 0)
             return make_error(-rc, std::string(d.name) + ": " + message_or(err, rc));
+        if (!knows_max_iov)
+            l.max_iov = sent.max_iov;
+        reported = from_driver(l, sent, inherited, d.name);
     }
     // A driver may add requirements but never drop its children's.
-    limits mine = inherit(from_abi(l), inherited);
+    limits mine = inherit(reported, inherited);
     if (auto bad = normalise_and_check(mine))
         return make_error(EINVAL, std::string(d.name) + ": driver reported " + *bad);
     limits_ = mine;

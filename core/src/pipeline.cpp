@@ -3,6 +3,7 @@
 #include "device_impl.hpp"
 #include "iov_util.hpp"
 
+#include <granule/driver.hpp>  // sdk::copy_iov
 #include <granule/platform/system_error.hpp>
 
 #include <granule/platform/aligned_buffer.hpp>
@@ -88,16 +89,18 @@ asio::awaitable<result<void>> device_impl::raise_event(const char *event, std::u
 asio::awaitable<result<std::uint64_t>> device_impl::submit(std::uint32_t op,
                                                            std::uint64_t aligned_offset,
                                                            std::span<const granule_iovec> iov,
-                                                           bool copy_on_read)
+                                                           bool copy_on_read,
+                                                           std::uint32_t req_flags)
 {
     if (op == GRANULE_OP_READ && backing_.n)
         return read_with_backing(aligned_offset, iov, copy_on_read);
-    return submit_to(*root_, op, aligned_offset, iov);
+    return submit_to(*root_, op, aligned_offset, iov, req_flags);
 }
 
 asio::awaitable<result<std::uint64_t>> device_impl::submit_to(node &n, std::uint32_t op,
                                                               std::uint64_t aligned_offset,
-                                                              std::span<const granule_iovec> iov)
+                                                              std::span<const granule_iovec> iov,
+                                                              std::uint32_t req_flags)
 {
     const std::uint64_t total = iov_total(iov);
     std::uint64_t chunk_max = total;
@@ -110,8 +113,24 @@ asio::awaitable<result<std::uint64_t>> device_impl::submit_to(node &n, std::uint
     while (done < total) {
         std::uint64_t chunk = std::min(chunk_max, total - done);
         auto piece = iov_slice(iov, done, chunk);
-        granule_request req{op, 0, aligned_offset + done, chunk, piece.data(),
-                            static_cast<std::uint32_t>(piece.size())};
+        // More iovec elements than the node takes (preadv's IOV_MAX, say):
+        // this chunk goes through one aligned bounce buffer.
+        aligned_buffer bounce;
+        const bool bounced = limits_.max_iov && piece.size() > limits_.max_iov;
+        if (bounced) {
+            bounce = aligned_buffer(limits_.opt_mem_alignment, chunk);
+            if (op == GRANULE_OP_WRITE)
+                sdk::copy_iov(piece.data(), piece.size(), bounce.data(), chunk, true);
+            piece = {granule_iovec{bounce.data(), chunk}};
+            bump(counters.bytes_bounced, chunk);
+        }
+        granule_request req{};
+        req.op = op;
+        req.flags = req_flags;
+        req.offset = aligned_offset + done;
+        req.length = chunk;
+        req.iov = piece.data();
+        req.iovcnt = static_cast<std::uint32_t>(piece.size());
         bump(counters.driver_requests);
         auto r = co_await call([&](granule_completion_fn cb, void *opaque) {
             return d.submit(n.state(), &req, cb, opaque);
@@ -119,6 +138,10 @@ asio::awaitable<result<std::uint64_t>> device_impl::submit_to(node &n, std::uint
         if (r.value < 0)
             co_return io_error(op_name(op), aligned_offset + done, chunk, r.value, r.message);
         auto got = static_cast<std::uint64_t>(r.value);
+        if (bounced && op == GRANULE_OP_READ) {
+            const auto dst = iov_slice(iov, done, chunk);
+            sdk::copy_iov(dst.data(), dst.size(), bounce.data(), std::min(got, chunk), false);
+        }
         done += std::min(got, chunk);
         if (got < chunk) {
             if (op == GRANULE_OP_WRITE)
@@ -232,13 +255,21 @@ asio::awaitable<void> device_impl::serialise_write(tracked_request &req, std::ui
 }
 
 asio::awaitable<result<std::size_t>> device_impl::pwritev(std::uint64_t offset,
-                                                          std::span<const io_buffer> iov)
+                                                          std::span<const io_buffer> iov,
+                                                          request_flags flags)
 {
     const auto total = iov_total(iov);
     bump(counters.write_requests);
     if (auto v = validate("write", offset, total); !v) {
         bump(counters.failed_requests);
         co_return v.error();
+    }
+    if (has(flags, request_flags::may_unmap) || has(flags, request_flags::no_fallback) ||
+        static_cast<std::uint32_t>(flags) & ~7u) {
+        bump(counters.failed_requests);
+        co_return make_error(EINVAL, "write at offset " + std::to_string(offset) +
+                                         ": only the flag fua applies to a write (flags " +
+                                         std::to_string(static_cast<std::uint32_t>(flags)) + ")");
     }
     if (auto w = check_writable("write", offset, total); !w) {
         bump(counters.failed_requests);
@@ -251,9 +282,15 @@ asio::awaitable<result<std::size_t>> device_impl::pwritev(std::uint64_t offset,
     req.write_data = iov;
     tracking_scope scope(tracker_, req);
     co_await serialise_write(req, offset, total);
-    if (req.absorbed)  // an older write to the same blocks carried our data
-        co_return static_cast<std::size_t>(total);
-    auto r = co_await write_tracked(offset, iov, &req);
+    const bool fua = has(flags, request_flags::fua);
+    result<std::size_t> r = static_cast<std::size_t>(total);
+    if (!req.absorbed)  // else an older write to the same blocks carried our data
+        r = co_await write_tracked(offset, iov, &req, fua && native_fua() ? GRANULE_REQ_FUA : 0);
+    // Durable on completion: the carrier may not have had FUA, and a node
+    // without per-request FUA gets a flush.
+    if (r && fua && (req.absorbed || !native_fua()))
+        if (auto f = co_await flush_root("write"); !f)
+            r = f.error();
     if (!r)
         bump(counters.failed_requests);
     co_return r;
@@ -263,7 +300,8 @@ asio::awaitable<result<std::size_t>> device_impl::pwritev(std::uint64_t offset,
 // serialised (see serialise_write): RMW, one padded write, end-of-node fixup.
 asio::awaitable<result<std::size_t>> device_impl::write_tracked(std::uint64_t offset,
                                                                 std::span<const io_buffer> iov,
-                                                                tracked_request *self)
+                                                                tracked_request *self,
+                                                                std::uint32_t req_flags)
 {
     const auto total = iov_total(iov);
     const auto align = io_align();
@@ -345,7 +383,8 @@ asio::awaitable<result<std::size_t>> device_impl::write_tracked(std::uint64_t of
                 bump(counters.bytes_bounced, c->bytes);
         }
     }
-    auto wrote = co_await submit(GRANULE_OP_WRITE, plan.offset, iov_slice(div, 0, write_bytes));
+    auto wrote = co_await submit(GRANULE_OP_WRITE, plan.offset, iov_slice(div, 0, write_bytes),
+                                 false, req_flags);
     // Our failure is not theirs (an error injected once, a bad sector of
     // ours): carried writes go back to writing on their own.
     if (!wrote) {

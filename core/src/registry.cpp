@@ -55,6 +55,19 @@ std::vector<driver_search_dir> default_dirs()
     return dirs;
 }
 
+// Why a driver of another major version cannot load, naming both versions.
+std::string abi_mismatch(std::uint32_t found)
+{
+    const auto major = GRANULE_ABI_MAJOR_OF(found);
+    std::string why = "built for driver ABI " + abi_version_text(found);
+    if (major == 0)
+        why += " (a development ABI from before the 1.0 freeze)";
+    why += "; this Granule speaks driver ABI " + abi_version_text(GRANULE_DRIVER_ABI_VERSION) +
+           ", which loads drivers built for " + std::to_string(GRANULE_DRIVER_ABI_MAJOR) +
+           ".x only: rebuild the driver against this Granule's headers";
+    return why;
+}
+
 bool has_dir_separator(std::string_view name)
 {
     return name.find('/') != std::string_view::npos
@@ -65,6 +78,12 @@ bool has_dir_separator(std::string_view name)
 }
 
 }  // namespace
+
+std::string abi_version_text(std::uint32_t version)
+{
+    return std::to_string(GRANULE_ABI_MAJOR_OF(version)) + "." +
+           std::to_string(GRANULE_ABI_MINOR_OF(version));
+}
 
 driver_registry &driver_registry::instance()
 {
@@ -152,11 +171,13 @@ std::optional<driver_entry> driver_registry::load(const fs::path &file,
     };
     if (!table)
         return refuse("granule_driver_entry returned no driver table");
-    if (table->abi_version != GRANULE_DRIVER_ABI_VERSION)
-        return refuse("wrong ABI version (found " + std::to_string(table->abi_version) +
-                      ", expected " + std::to_string(GRANULE_DRIVER_ABI_VERSION) + ")");
-    if (table->struct_size < offsetof(granule_driver, flush))
-        return refuse("driver table too small (" + std::to_string(table->struct_size) + " bytes)");
+    if (GRANULE_ABI_MAJOR_OF(table->abi_version) != GRANULE_DRIVER_ABI_MAJOR)
+        return refuse(abi_mismatch(table->abi_version));
+    // The mandatory members end where refresh_limits starts.
+    if (table->struct_size < offsetof(granule_driver, refresh_limits))
+        return refuse("driver table too small (" + std::to_string(table->struct_size) +
+                      " bytes; the mandatory members of ABI 1.0 take " +
+                      std::to_string(offsetof(granule_driver, refresh_limits)) + ")");
     driver_entry d;
     std::memcpy(&d.table, table, std::min<std::size_t>(table->struct_size, sizeof d.table));
     if (!d.table.name || !*d.table.name)

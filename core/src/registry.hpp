@@ -39,6 +39,9 @@ struct driver_search_dir {
     std::string origin;  // "beside libgranule", "GRANULE_DRIVER_PATH"
 };
 
+// "1.1" for GRANULE_ABI_VERSION(1, 1).
+std::string abi_version_text(std::uint32_t version);
+
 class driver_registry {
 public:
     static driver_registry &instance();

@@ -131,17 +131,17 @@ public:
         apply(ctx.options());
     }
 
+    // The child's flags, FUA and zeroing flags included: they pass through.
     uint32_t node_flags() const { return image_->flags(); }
     int64_t length() { return image_->length(); }
 
     void refresh_limits(granule_limits &l)
     {
         // Raise only; the host rejects non-powers of two with its own message.
-        l.request_alignment = std::max(l.request_alignment, align_);
-        l.min_mem_alignment = std::max(l.min_mem_alignment, mem_align_);
-        l.opt_mem_alignment = std::max(l.opt_mem_alignment, l.min_mem_alignment);
-        if (max_transfer_ && (!l.max_transfer || max_transfer_ < l.max_transfer))
-            l.max_transfer = max_transfer_;
+        granule_limit_raise(&l.request_alignment, align_, "option align");
+        granule_limit_raise(&l.min_mem_alignment, mem_align_, "option mem-align");
+        granule_limit_raise(&l.opt_mem_alignment, mem_align_, "option mem-align");
+        granule_limit_cap(&l.max_transfer, max_transfer_, "option max-transfer");
     }
 
     void submit(const granule_request &req, completion &done)
@@ -168,11 +168,12 @@ public:
         raise("discard", off, len, std::move(done),
               [image = *image_, off, len](completion d) { image.discard(off, len, std::move(d)); });
     }
-    void write_zeroes(uint64_t off, uint64_t len, completion &done)
+    void write_zeroes(uint64_t off, uint64_t len, uint32_t flags, completion &done)
     {
-        raise("write_zeroes", off, len, std::move(done), [image = *image_, off, len](completion d) {
-            image.write_zeroes(off, len, std::move(d));
-        });
+        raise("write_zeroes", off, len, std::move(done),
+              [image = *image_, off, len, flags](completion d) {
+                  image.write_zeroes(off, len, std::move(d), flags);
+              });
     }
     void block_status(uint64_t off, uint64_t len, granule_block_status &out, completion &done)
     {

@@ -64,7 +64,9 @@ struct event_loop::op {
     uint64_t lba;     // next block to send (ranged ops advance it)
     uint64_t blocks;  // blocks left (unmap / write_same)
     uint32_t chunk = 0;   // blocks of the task in flight
-    bool fua = false;
+    bool fua = false;     // write: FUA bit; write_same: SYNCHRONIZE CACHE(16) after
+    bool unmap = false;   // write_same: UNMAP bit
+    bool syncing = false; // write_same with fua: every WRITE SAME done, syncing the range
     int retries = 0;
     std::vector<scsi_iovec> iov;
     unmap_list desc{};
@@ -72,6 +74,18 @@ struct event_loop::op {
     event_loop *loop = nullptr;
     completion done;
 };
+
+namespace {
+
+// What messages call the request, with the command in flight.
+std::string op_name(const event_loop::op *o)
+{
+    if (o->kind == op_kind::write_same && o->syncing)
+        return "write_zeroes (SYNCHRONIZE CACHE(16) after WRITE SAME(16), for FUA)";
+    return kind_name(o->kind);
+}
+
+}  // namespace
 
 event_loop::event_loop(std::unique_ptr<session> s, const lun_geometry &geometry)
     : cfg_(s->config()), geo_(geometry), zero_block_(geometry.block_size, 0), sess_(std::move(s))
@@ -143,11 +157,15 @@ void event_loop::discard(uint64_t offset, uint64_t length, completion done)
     post(new op(op_kind::unmap, std::move(done), offset, length, geo_.block_size));
 }
 
-void event_loop::write_zeroes(uint64_t offset, uint64_t length, completion done)
+void event_loop::write_zeroes(uint64_t offset, uint64_t length, bool unmap, bool fua,
+                              completion done)
 {
     if (write_same_unsupported_)
         return done.fail(ENOTSUP, "iscsi: the target rejected WRITE SAME(16) before");
-    post(new op(op_kind::write_same, std::move(done), offset, length, geo_.block_size));
+    auto *o = new op(op_kind::write_same, std::move(done), offset, length, geo_.block_size);
+    o->unmap = unmap;
+    o->fua = fua;
+    post(o);
 }
 
 void event_loop::finish(op *o, std::int64_t result, const std::string &message)
@@ -202,7 +220,7 @@ void event_loop::fail_all_queued(int code, const std::string &why)
     while (!queue_.empty()) {
         op *o = queue_.front();
         queue_.pop_front();
-        finish(o, -code, "iscsi: " + std::string(kind_name(o->kind)) + " not sent: " + why);
+        finish(o, -code, "iscsi: " + op_name(o) + " not sent: " + why);
     }
 }
 
@@ -276,14 +294,24 @@ void event_loop::start(op *o)
         t = iscsi_unmap_task(c, lun, 0, 0, &o->desc, 1, on_task, o);
         break;
     case op_kind::write_same:
+        if (o->syncing) {
+            // The whole range (NUMBER OF LOGICAL BLOCKS 0: to the end of the
+            // LUN when the count does not fit its 32 bits).
+            const uint64_t first = o->offset / geo_.block_size;
+            const uint64_t n = o->length / geo_.block_size;
+            t = iscsi_synchronizecache16_task(c, lun, first,
+                                              n > max_range_blocks ? 0 : static_cast<uint32_t>(n),
+                                              0, 0, on_task, o);
+            break;
+        }
         t = iscsi_writesame16_task(c, lun, o->lba, zero_block_.data(),
                                    static_cast<uint32_t>(zero_block_.size()), o->chunk, 0,
-                                   geo_.lbprz ? 1 : 0, 0, 0, on_task, o);
+                                   o->unmap ? 1 : 0, 0, 0, on_task, o);
         break;
     }
     if (!t)
-        return finish(o, -EIO, "iscsi: " + std::string(kind_name(o->kind)) + " to " +
-                                   cfg_.where() + ": cannot queue: " + iscsi_get_error(c));
+        return finish(o, -EIO, "iscsi: " + op_name(o) + " to " + cfg_.where() +
+                                   ": cannot queue: " + iscsi_get_error(c));
     o->deadline = cfg_.timeout_s ? clock::now() + std::chrono::seconds(cfg_.timeout_s)
                                  : clock::time_point::max();
     in_flight_.push_back(o);
@@ -302,7 +330,7 @@ void event_loop::task_done(op *o, int status, scsi_task *raw)
     task_ptr task(raw);
     std::erase(in_flight_, o);
     auto what = [&] {
-        std::string w = "iscsi: " + std::string(kind_name(o->kind));
+        std::string w = "iscsi: " + op_name(o);
         if (o->kind != op_kind::flush)
             w += " of " + std::to_string(o->length) + " bytes at offset " +
                  std::to_string(o->offset);
@@ -313,16 +341,19 @@ void event_loop::task_done(op *o, int status, scsi_task *raw)
             task->residual_status == SCSI_RESIDUAL_UNDERFLOW && task->residual > 0)
             return finish(o, -EIO, what() + ": target moved " +
                                        std::to_string(o->length - task->residual) + " bytes");
-        if (o->kind == op_kind::unmap || o->kind == op_kind::write_same) {
+        if ((o->kind == op_kind::unmap || o->kind == op_kind::write_same) && !o->syncing) {
             o->lba += o->chunk;
             o->blocks -= o->chunk;
             o->retries = 0;
-            if (o->blocks > 0) {
+            if (o->blocks > 0 || (o->kind == op_kind::write_same && o->fua)) {
+                o->syncing = o->blocks == 0;  // all written: make it durable (FUA)
                 queue_.push_front(o);
                 return;
             }
             return finish(o, 0);
         }
+        if (o->syncing)
+            return finish(o, 0);
         return finish(o, o->kind == op_kind::flush ? 0 : static_cast<std::int64_t>(o->length));
     }
     if (status == SCSI_STATUS_CANCELLED) {
@@ -337,7 +368,7 @@ void event_loop::task_done(op *o, int status, scsi_task *raw)
         queue_.push_front(o);
         return;
     }
-    if ((o->kind == op_kind::unmap || o->kind == op_kind::write_same) &&
+    if ((o->kind == op_kind::unmap || o->kind == op_kind::write_same) && !o->syncing &&
         status_unsupported(status, task.get())) {
         (o->kind == op_kind::unmap ? unmap_unsupported_ : write_same_unsupported_) = true;
         return finish(o, -ENOTSUP, what() + ": " + status_text(status, task.get()));
@@ -415,8 +446,7 @@ void event_loop::teardown(int code, const std::string &why)
     while (!in_flight_.empty()) {
         op *o = in_flight_.back();
         in_flight_.pop_back();
-        finish(o, -code, "iscsi: " + std::string(kind_name(o->kind)) + " on " + cfg_.where() +
-                             " failed: " + why);
+        finish(o, -code, "iscsi: " + op_name(o) + " on " + cfg_.where() + " failed: " + why);
     }
     set_state("disconnected (" + why + "); reconnects on the next request");
 }

@@ -42,13 +42,18 @@ public:
     event_loop(const event_loop &) = delete;
     event_loop &operator=(const event_loop &) = delete;
 
-    // req is aligned to the logical block and at most transfer_cap() bytes.
+    // req is aligned to the logical block and at most transfer_cap() bytes;
+    // GRANULE_REQ_FUA in req.flags sets WRITE(16)'s FUA bit.
     void read_write(const granule_request &req, granule::sdk::completion done);
     void flush(granule::sdk::completion done);
     // Byte ranges aligned to the logical block. -ENOTSUP once the target
     // rejected the command as unsupported.
     void discard(std::uint64_t offset, std::uint64_t length, granule::sdk::completion done);
-    void write_zeroes(std::uint64_t offset, std::uint64_t length, granule::sdk::completion done);
+    // WRITE SAME(16) of a zero block, with the UNMAP bit when unmap (the
+    // caller checked LBPWS and LBPRZ); fua: SYNCHRONIZE CACHE(16) of the range
+    // once every WRITE SAME completed (WRITE SAME has no FUA bit).
+    void write_zeroes(std::uint64_t offset, std::uint64_t length, bool unmap, bool fua,
+                      granule::sdk::completion done);
 
     // "connected (reconnects: N)" or "disconnected (reason)", then the most
     // tasks ever in flight at once; any thread.

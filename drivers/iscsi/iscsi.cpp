@@ -45,11 +45,34 @@ public:
     }
 
     // Fixed size: a LUN does not grow from our writes.
-    uint32_t node_flags() const { return read_only_ ? GRANULE_NODE_READ_ONLY : 0; }
+    // FUA: only when MODE SENSE reports DPOFUA = 1 (chosen over "always"):
+    // WRITE(16) has the FUA bit, but DPOFUA = 0 in the mode parameter header
+    // says the device server does not support the DPO and FUA bits. Such a
+    // target may reject them (ILLEGAL REQUEST, INVALID FIELD IN CDB, as
+    // libiscsi's own test suite expects) or ignore them, and an ignored FUA
+    // would make a write look durable that is not. Without the flag the core
+    // flushes after the write instead (SYNCHRONIZE CACHE); Linux's sd and
+    // QEMU's iscsi driver decide the same way.
+    // ZERO_MAY_UNMAP: only when WRITE SAME(16) may unmap and unmapped blocks
+    // read as zeroes (LBPWS and LBPRZ, scsi_limits.hpp).
+    // ZERO_NO_FALLBACK: write_zeroes never writes zero buffers itself: it
+    // sends WRITE SAME(16) or completes -ENOTSUP at once.
+    uint32_t node_flags() const
+    {
+        uint32_t f = GRANULE_NODE_ZERO_NO_FALLBACK;
+        if (read_only_)
+            f |= GRANULE_NODE_READ_ONLY;
+        if (geo_.dpofua)
+            f |= GRANULE_NODE_FUA;
+        if (geo_.zero_may_unmap())
+            f |= GRANULE_NODE_ZERO_MAY_UNMAP;
+        return f;
+    }
 
     int64_t length() { return static_cast<int64_t>(geo_.length()); }
 
     // Read once at open; targets do not change their limits under a session.
+    // The sources are string literals (scsi_limits.cpp).
     void refresh_limits(granule_limits &l) { apply_limits(geo_, l); }
 
     void submit(const granule_request &req, completion &done)
@@ -63,10 +86,11 @@ public:
         loop_->read_write(req, std::move(done));
     }
 
-    void flush(completion &done) { loop_->flush(std::move(done)); }
+    // flags: none are defined for flush, discard (the host passes 0).
+    void flush(uint32_t /*flags*/, completion &done) { loop_->flush(std::move(done)); }
 
     // -ENOTSUP makes the core treat discard as done (it is advisory).
-    void discard(uint64_t off, uint64_t len, completion &done)
+    void discard(uint64_t off, uint64_t len, uint32_t /*flags*/, completion &done)
     {
         if (!geo_.use_unmap())
             return done.fail(ENOTSUP, "iscsi: the LUN does not support UNMAP");
@@ -75,14 +99,21 @@ public:
         loop_->discard(off, len, std::move(done));
     }
 
-    // -ENOTSUP makes the core write zero buffers instead.
-    void write_zeroes(uint64_t off, uint64_t len, completion &done)
+    // -ENOTSUP makes the core write zero buffers instead, or with
+    // GRANULE_REQ_NO_FALLBACK fail the request: the driver itself never
+    // writes zero buffers. GRANULE_REQ_MAY_UNMAP sets WRITE SAME's UNMAP bit
+    // (declared only when LBPWS and LBPRZ allow it); GRANULE_REQ_FUA adds a
+    // SYNCHRONIZE CACHE(16) of the range, WRITE SAME having no FUA bit.
+    void write_zeroes(uint64_t off, uint64_t len, uint32_t flags, completion &done)
     {
         if (!geo_.use_write_same())
             return done.fail(ENOTSUP, "iscsi: the LUN does not support WRITE SAME(16) here");
         if (auto why = check_range(off, len, 0); !why.empty())
             return done.fail(EINVAL, "iscsi: write_zeroes" + why);
-        loop_->write_zeroes(off, len, std::move(done));
+        if (len == 0)  // WRITE SAME's NUMBER OF LOGICAL BLOCKS 0 means "to the end"
+            return done(0);
+        const bool unmap = (flags & GRANULE_REQ_MAY_UNMAP) && geo_.zero_may_unmap();
+        loop_->write_zeroes(off, len, unmap, (flags & GRANULE_REQ_FUA) != 0, std::move(done));
     }
 
     std::string info()

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 
 namespace granule_iscsi {
 
@@ -16,11 +17,6 @@ constexpr int vpd_alloc = 255;
 constexpr uint64_t unmap_no_limit = 0xFFFFFFFFu;
 
 bool pow2(uint64_t v) { return v && !(v & (v - 1)); }
-
-uint64_t min_nonzero(uint64_t a, uint64_t b)
-{
-    return a == 0 ? b : b == 0 ? a : std::min(a, b);
-}
 
 // INQUIRY with EVPD=1; NULL when the target rejects the page (CHECK CONDITION).
 task_ptr inquiry_vpd(session &s, int page, const char *name)
@@ -38,32 +34,74 @@ task_ptr inquiry_vpd(session &s, int page, const char *name)
     return t;
 }
 
-uint64_t write_granularity(const lun_geometry &g)
-{
-    uint64_t bs = g.block_size, wg = bs;
-    // Physical blocks and the transfer granularity count from LBA 0 only when
-    // LOWEST ALIGNED LOGICAL BLOCK ADDRESS is 0; otherwise no alignment from
-    // 0 expresses them, and the logical block is all we can promise.
-    if (g.lowest_aligned == 0) {
-        wg = std::max(wg, g.physical_block());
-        if (g.have_b0 && pow2(uint64_t{g.opt_gran} * bs))
-            wg = std::max(wg, uint64_t{g.opt_gran} * bs);
-    }
-    return wg;
-}
+// The field names as SBC-4 prints them: the sources of the limits
+// (granule-img info shows them after "iscsi: ").
+constexpr const char *src_block_length = "READ CAPACITY(16) LOGICAL BLOCK LENGTH";
+constexpr const char *src_lbppbe = "READ CAPACITY(16) LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT";
+constexpr const char *src_granularity = "Block Limits VPD 0xB0 OPTIMAL TRANSFER LENGTH GRANULARITY";
+constexpr const char *src_unmap_granularity = "Block Limits VPD 0xB0 OPTIMAL UNMAP GRANULARITY";
+constexpr const char *src_zero_unmap_granularity =
+    "Block Limits VPD 0xB0 OPTIMAL UNMAP GRANULARITY (WRITE SAME(16) with UNMAP)";
+constexpr const char *src_opt_transfer = "Block Limits VPD 0xB0 OPTIMAL TRANSFER LENGTH";
+constexpr const char *src_max_unmap = "Block Limits VPD 0xB0 MAXIMUM UNMAP LBA COUNT";
+constexpr const char *src_max_unmap_none =
+    "UNMAP block descriptor's 32-bit NUMBER OF LOGICAL BLOCKS (Block Limits VPD 0xB0 MAXIMUM "
+    "UNMAP LBA COUNT: no limit)";
 
-uint64_t unmap_alignment(const lun_geometry &g)
+// A value and the field it came from (a string literal).
+struct sourced {
+    uint64_t value;
+    const char *source;
+};
+
+// OPTIMAL UNMAP GRANULARITY x block when it describes an alignment from LBA
+// 0 (a power of two, and no UNMAP GRANULARITY ALIGNMENT), else the block,
+// saying why.
+sourced unmap_alignment(const lun_geometry &g)
 {
     uint64_t bs = g.block_size, ug = uint64_t{g.opt_unmap_gran} * bs;
-    if (!pow2(ug) || (g.ugavalid && g.unmap_gran_align != 0))
-        return bs;
-    return std::max(ug, bs);
+    if (!g.have_b0)
+        return {bs, "READ CAPACITY(16) LOGICAL BLOCK LENGTH (no Block Limits VPD 0xB0)"};
+    if (ug == 0)
+        return {bs, "READ CAPACITY(16) LOGICAL BLOCK LENGTH (Block Limits VPD 0xB0 OPTIMAL "
+                    "UNMAP GRANULARITY 0)"};
+    if (!pow2(ug))
+        return {bs, "READ CAPACITY(16) LOGICAL BLOCK LENGTH (Block Limits VPD 0xB0 OPTIMAL "
+                    "UNMAP GRANULARITY not a power of two)"};
+    if (g.ugavalid && g.unmap_gran_align != 0)
+        return {bs, "READ CAPACITY(16) LOGICAL BLOCK LENGTH (Block Limits VPD 0xB0 UNMAP "
+                    "GRANULARITY ALIGNMENT not 0)"};
+    return {std::max(ug, bs), src_unmap_granularity};
 }
 
-uint64_t max_transfer_of(const lun_geometry &g)
+sourced max_transfer_of(const lun_geometry &g)
 {
     uint64_t cap = transfer_cap(g.block_size);
-    return g.max_xfer_len ? std::min(uint64_t{g.max_xfer_len} * g.block_size, cap) : cap;
+    if (!g.have_b0)
+        return {cap, "libiscsi's 32-bit data length (no Block Limits VPD 0xB0)"};
+    if (!g.max_xfer_len)
+        return {cap, "libiscsi's 32-bit data length (Block Limits VPD 0xB0 MAXIMUM TRANSFER "
+                     "LENGTH 0: no limit)"};
+    uint64_t mt = uint64_t{g.max_xfer_len} * g.block_size;
+    if (mt > cap)
+        return {cap, "libiscsi's 32-bit data length (below Block Limits VPD 0xB0 MAXIMUM "
+                     "TRANSFER LENGTH)"};
+    return {mt, "Block Limits VPD 0xB0 MAXIMUM TRANSFER LENGTH"};
+}
+
+// MODE SENSE(6) of all pages, for the header's DEVICE-SPECIFIC PARAMETER
+// (byte 2; DPOFUA is its bit 4). False when the target rejects the command.
+bool mode_sense_dpofua(session &s, bool &dpofua)
+{
+    const int lun = s.config().lun;
+    auto t = s.run("MODE SENSE(6)", [&](iscsi_context *c, iscsi_command_cb cb, void *p) {
+        return iscsi_modesense6_task(c, lun, 0, SCSI_MODESENSE_PC_CURRENT,
+                                     SCSI_MODEPAGE_RETURN_ALL_PAGES, 0, vpd_alloc, cb, p);
+    });
+    if (t->status != SCSI_STATUS_GOOD || t->datain.size < 4 || !t->datain.data)
+        return false;
+    dpofua = (t->datain.data[2] & 0x10) != 0;
+    return true;
 }
 
 }  // namespace
@@ -145,40 +183,57 @@ lun_geometry probe_lun(session &s)
     // Without Block Limits, UNMAP has no MAXIMUM UNMAP LBA COUNT to respect.
     if (!g.have_b0)
         g.max_unmap = 0;
+    g.have_mode_sense = mode_sense_dpofua(s, g.dpofua);
     return g;
 }
 
 void apply_limits(const lun_geometry &g, granule_limits &l)
 {
     const uint64_t bs = g.block_size;
-    l.request_alignment = std::max(l.request_alignment, bs);
-    l.min_mem_alignment = std::max<uint64_t>(l.min_mem_alignment, 1);  // bytes go over TCP
-    l.opt_mem_alignment = std::max<uint64_t>(l.opt_mem_alignment, granule::platform::page_size());
-    const uint64_t mt = max_transfer_of(g);
-    l.max_transfer = min_nonzero(l.max_transfer, mt);
-    if (g.opt_xfer_len && uint64_t{g.opt_xfer_len} * bs <= mt)
-        l.opt_transfer = uint64_t{g.opt_xfer_len} * bs;
-    uint64_t zero_align = write_granularity(g);
-    if (g.use_write_same() && g.lbprz)  // WRITE SAME with UNMAP frees whole granules
-        zero_align = std::max(zero_align, unmap_alignment(g));
-    l.pwrite_zeroes_alignment = std::max(l.pwrite_zeroes_alignment, zero_align);
+    granule_limit_raise(&l.request_alignment, bs, src_block_length);
+    granule_limit_raise(&l.min_mem_alignment, 1, "any address: the data goes through a TCP socket");
+    granule_limit_raise(&l.opt_mem_alignment, granule::platform::page_size(), "page size");
+    const sourced mt = max_transfer_of(g);
+    granule_limit_cap(&l.max_transfer, mt.value, mt.source);
+    if (g.opt_xfer_len && uint64_t{g.opt_xfer_len} * bs <= mt.value) {
+        l.opt_transfer.value = uint64_t{g.opt_xfer_len} * bs;
+        l.opt_transfer.source = src_opt_transfer;
+    }
+    // Efficient zeroing: the largest of logical block, physical block and
+    // transfer granularity. Physical blocks and the transfer granularity count
+    // from LBA 0 only when LOWEST ALIGNED LOGICAL BLOCK ADDRESS is 0;
+    // otherwise no alignment from 0 expresses them, and the logical block is
+    // all we can promise.
+    granule_limit_raise(&l.pwrite_zeroes_alignment, bs, src_block_length);
+    if (g.lowest_aligned == 0) {
+        granule_limit_raise(&l.pwrite_zeroes_alignment, g.physical_block(), src_lbppbe);
+        if (g.have_b0 && pow2(uint64_t{g.opt_gran} * bs))
+            granule_limit_raise(&l.pwrite_zeroes_alignment, uint64_t{g.opt_gran} * bs,
+                                src_granularity);
+    }
+    if (g.zero_may_unmap()) {  // WRITE SAME with UNMAP frees whole granules
+        const sourced ua = unmap_alignment(g);
+        if (ua.source == src_unmap_granularity)  // else it is the logical block, raised above
+            granule_limit_raise(&l.pwrite_zeroes_alignment, ua.value, src_zero_unmap_granularity);
+    }
+    // libiscsi hands a request's iovec elements to one readv/writev per PDU,
+    // which fails with EINVAL past IOV_MAX and closes the connection.
+    granule_limit_cap(&l.max_iov, IOV_MAX, "IOV_MAX (libiscsi passes the iovec to readv/writev)");
     if (g.use_unmap()) {
-        uint64_t a = unmap_alignment(g);
-        l.pdiscard_alignment = std::max(l.pdiscard_alignment, a);
-        uint64_t lbas = g.max_unmap == unmap_no_limit ? unmap_no_limit : g.max_unmap;
-        uint64_t md = std::max(lbas * bs / a * a, a);
-        l.max_pdiscard = min_nonzero(l.max_pdiscard, md);
+        const sourced a = unmap_alignment(g);
+        granule_limit_raise(&l.pdiscard_alignment, a.value, a.source);
+        const bool no_limit = g.max_unmap == unmap_no_limit;
+        uint64_t md = std::max(uint64_t{g.max_unmap} * bs / a.value * a.value, a.value);
+        granule_limit_cap(&l.max_pdiscard, md, no_limit ? src_max_unmap_none : src_max_unmap);
     } else {
-        l.pdiscard_alignment = std::max(l.pdiscard_alignment, bs);
+        granule_limit_raise(&l.pdiscard_alignment, bs, src_block_length);
     }
 }
 
 std::string describe_geometry(const lun_geometry &g)
 {
-    const uint64_t bs = g.block_size;
     auto n = [](uint64_t v) { return std::to_string(v); };
     std::string s;
-    s += "logical_block_length: " + n(bs) + " (READ CAPACITY(16))\n";
     s += "length: " + n(g.length()) + " (" + n(g.blocks) + " blocks, last LBA " +
          n(g.blocks - 1) + ")\n";
     s += "physical_block: " + n(g.physical_block()) +
@@ -197,30 +252,28 @@ std::string describe_geometry(const lun_geometry &g)
     else
         s += "block_limits: VPD 0xB0 not served: no transfer limit or preference, unmap "
              "granularity = logical block\n";
-    s += "max_transfer: " + n(max_transfer_of(g)) +
-         (g.max_xfer_len ? " (MAXIMUM TRANSFER LENGTH x block)\n"
-                         : " (no MAXIMUM TRANSFER LENGTH: libiscsi's 32-bit data length)\n");
-    s += "opt_transfer: " +
-         (g.opt_xfer_len && uint64_t{g.opt_xfer_len} * bs <= max_transfer_of(g)
-              ? n(uint64_t{g.opt_xfer_len} * bs) + " (OPTIMAL TRANSFER LENGTH x block)\n"
-              : std::string("0 (none reported)\n"));
-    s += "write_granularity: " + n(write_granularity(g)) +
-         " (max of logical block, physical block and GRANULARITY x block)\n";
     if (g.use_unmap())
-        s += "discard: UNMAP (VPD 0xB2 LBPU 1), granularity " + n(unmap_alignment(g)) + "\n";
+        s += "discard: UNMAP (VPD 0xB2 LBPU 1)\n";
     else
         s += std::string("discard: not supported (") +
              (!g.lbpme ? "LBPME 0" : !g.have_b2 ? "VPD 0xB2 not served"
                                  : !g.lbpu      ? "VPD 0xB2 LBPU 0"
                                                 : "MAXIMUM UNMAP LBA COUNT 0") +
              ")\n";
-    if (g.use_write_same())
-        s += std::string("write_zeroes: WRITE SAME(16)") +
-             (g.lbprz ? " with UNMAP (LBPWS 1, LBPRZ 1)\n" : " without UNMAP (LBPRZ 0)\n");
+    if (g.zero_may_unmap())
+        s += "write_zeroes: WRITE SAME(16), with UNMAP when the request allows it (LBPWS 1, "
+             "LBPRZ 1)\n";
+    else if (g.use_write_same())
+        s += "write_zeroes: WRITE SAME(16) without UNMAP (LBPRZ 0)\n";
     else
-        s += std::string("write_zeroes: written as zero buffers (") +
+        s += std::string("write_zeroes: not supported, the core writes zero buffers (") +
              (!g.lbpme ? "LBPME 0" : !g.have_b2 ? "VPD 0xB2 not served" : "VPD 0xB2 LBPWS 0") +
              ")\n";
+    if (g.dpofua)
+        s += "fua: WRITE(16) FUA bit (MODE SENSE DPOFUA 1)\n";
+    else
+        s += std::string("fua: the core flushes after the write (") +
+             (g.have_mode_sense ? "MODE SENSE DPOFUA 0" : "MODE SENSE(6) not answered") + ")\n";
     return s;
 }
 

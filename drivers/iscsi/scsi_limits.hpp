@@ -1,7 +1,8 @@
 // What a LUN says about itself, read once at open: READ CAPACITY(16), the
-// Supported VPD Pages page (0x00), Block Limits (0xB0) and Logical Block
-// Provisioning (0xB2); and how that becomes Granule limits. Which SCSI field
-// feeds which limit is tabled in docs/drivers/iscsi.md.
+// Supported VPD Pages page (0x00), Block Limits (0xB0), Logical Block
+// Provisioning (0xB2) and the MODE SENSE(6) header (DPOFUA); and how that
+// becomes Granule limits, each with the SCSI field it came from. Which SCSI
+// field feeds which limit is tabled in docs/drivers/iscsi.md.
 #pragma once
 
 #include "session.hpp"
@@ -41,11 +42,20 @@ struct lun_geometry {
     bool lbpu = false;   // UNMAP supported
     bool lbpws = false;  // WRITE SAME(16) with the UNMAP bit supported
 
+    // MODE SENSE(6) header, DEVICE-SPECIFIC PARAMETER; false when the target
+    // does not answer it.
+    bool have_mode_sense = false;
+    bool dpofua = false;  // the device server supports the DPO and FUA bits
+
     std::uint64_t length() const noexcept { return blocks * block_size; }
     std::uint64_t physical_block() const noexcept { return std::uint64_t{block_size} << lbppbe; }
     // Whether discard / write_zeroes use UNMAP / WRITE SAME(16) at all.
     bool use_unmap() const noexcept { return lbpme && have_b2 && lbpu && max_unmap != 0; }
     bool use_write_same() const noexcept { return lbpme && have_b2 && lbpws; }
+    // Whether write_zeroes may set WRITE SAME(16)'s UNMAP bit (when the
+    // request allows it): the LU supports it (LBPWS) and unmapped blocks
+    // read as zeroes (LBPRZ), so the range still reads as zeroes.
+    bool zero_may_unmap() const noexcept { return use_write_same() && lbprz; }
 };
 
 // Blocking, at open and reconnect. Throws driver_error naming the LUN and the
@@ -57,11 +67,16 @@ lun_geometry probe_lun(session &s);              // everything above
 // 32 bits, so this also bounds "no limit reported".
 std::uint64_t transfer_cap(std::uint32_t block_size) noexcept;
 
-// The limits this LUN needs; raises/sets fields of l (refresh_limits).
+// The limits this LUN needs; raises/sets fields of l (refresh_limits), each
+// with its source: a string literal naming the SCSI field ("READ
+// CAPACITY(16) LOGICAL BLOCK LENGTH"), without the driver's name (the host
+// prefixes it).
 void apply_limits(const lun_geometry &g, granule_limits &l);
 
-// "key: value" lines for info(): each limit with the SCSI field it came
-// from, and what is assumed where a page is missing.
+// "key: value" lines for info(): the raw fields of READ CAPACITY(16) and VPD
+// 0xB0, what is assumed where a page is missing, and which commands discard,
+// write_zeroes and FUA use. The limits themselves, with their sources, are
+// the host's to show (refresh_limits).
 std::string describe_geometry(const lun_geometry &g);
 
 }  // namespace granule_iscsi

@@ -34,7 +34,12 @@ public:
         {"align", GRANULE_OPT_SIZE, 0, "request_alignment enforced on offsets and lengths (1)"},
         {"mem-align", GRANULE_OPT_SIZE, 0, "min_mem_alignment enforced on iovecs (1)"},
         {"max-transfer", GRANULE_OPT_SIZE, 0, "largest read/write, 0 = unlimited (0)"},
+        {"max-iov", GRANULE_OPT_SIZE, 0, "most iovec elements per request, 0 = unlimited (0)"},
         {"growable", GRANULE_OPT_BOOL, 0, "writes past the end extend the node (off)"},
+        {"write-cache", GRANULE_OPT_BOOL, 0,
+         "model a volatile write cache: info counts the bytes written since the last flush "
+         "that are not durable (FUA writes are) (off)"},
+        {"fua", GRANULE_OPT_BOOL, 0, "declare per-request FUA (GRANULE_NODE_FUA) (on)"},
     };
 
     explicit memory_node(const open_context &ctx)
@@ -42,10 +47,17 @@ public:
         const auto &o = ctx.options();
         set_limits(o);
         growable_ = o.get_bool("growable", false);
+        write_cache_ = o.get_bool("write-cache", false);
+        fua_ = o.get_bool("fua", true);
         resize(o.get_size("size"));
     }
 
-    uint32_t node_flags() const { return growable_ ? GRANULE_NODE_GROWABLE : 0; }
+    // Zeroing is memset or a hole: always efficient, unmapping included.
+    uint32_t node_flags() const
+    {
+        return (growable_ ? GRANULE_NODE_GROWABLE : 0) | (fua_ ? GRANULE_NODE_FUA : 0) |
+               GRANULE_NODE_ZERO_MAY_UNMAP | GRANULE_NODE_ZERO_NO_FALLBACK;
+    }
 
     int64_t length()
     {
@@ -57,13 +69,13 @@ public:
     {
         // Raise only: a parent never lowers what the host computed so far.
         // Power-of-two checks are the host's job (its message is the one tests expect).
-        l.request_alignment = std::max(l.request_alignment, align_);
-        l.min_mem_alignment = std::max(l.min_mem_alignment, mem_align_);
-        l.opt_mem_alignment = std::max(l.opt_mem_alignment, mem_align_);
-        l.pwrite_zeroes_alignment = std::max(l.pwrite_zeroes_alignment, align_);
-        l.pdiscard_alignment = std::max(l.pdiscard_alignment, align_);
-        if (max_transfer_ && (!l.max_transfer || max_transfer_ < l.max_transfer))
-            l.max_transfer = max_transfer_;
+        granule_limit_raise(&l.request_alignment, align_, "option align");
+        granule_limit_raise(&l.min_mem_alignment, mem_align_, "option mem-align");
+        granule_limit_raise(&l.opt_mem_alignment, mem_align_, "option mem-align");
+        granule_limit_raise(&l.pwrite_zeroes_alignment, align_, "option align");
+        granule_limit_raise(&l.pdiscard_alignment, align_, "option align");
+        granule_limit_cap(&l.max_transfer, max_transfer_, "option max-transfer");
+        granule_limit_cap(&l.max_iov, max_iov_, "option max-iov");
     }
 
     void submit(const granule_request &req, completion &done)
@@ -98,19 +110,31 @@ public:
                 pos += n;
                 moved += n;
             }
-            if (!is_read)
+            if (!is_read) {
                 allocate(req.offset, req.offset + moved);
+                if (!(req.flags & GRANULE_REQ_FUA))
+                    unflushed_ += moved;
+            }
         }
         done(static_cast<int64_t>(moved));  // short read = end of file
     }
 
-    void flush(completion &done) { done(0); }
-    // Discard punches a hole (reads zeroes, block status says so); write
-    // zeroes keeps the range allocated, as FALLOC_FL_ZERO_RANGE does.
-    void discard(uint64_t off, uint64_t len, completion &done) { zero(off, len, "discard", true, done); }
-    void write_zeroes(uint64_t off, uint64_t len, completion &done)
+    void flush(completion &done)
     {
-        zero(off, len, "write_zeroes", false, done);
+        {
+            std::lock_guard lock(mutex_);
+            unflushed_ = 0;
+        }
+        done(0);
+    }
+    // Discard punches a hole (reads zeroes, block status says so); write
+    // zeroes keeps the range allocated, as FALLOC_FL_ZERO_RANGE does, unless
+    // it may unmap.
+    void discard(uint64_t off, uint64_t len, completion &done) { zero(off, len, "discard", true, done); }
+    void write_zeroes(uint64_t off, uint64_t len, uint32_t flags, completion &done)
+    {
+        zero(off, len, "write_zeroes", flags & GRANULE_REQ_MAY_UNMAP, done,
+             flags & GRANULE_REQ_FUA);
     }
 
     // Written ranges are data; never written, discarded or past the end:
@@ -143,20 +167,30 @@ public:
     {
         if (o.has("size"))
             fail(EINVAL, "option 'size' cannot change on reopen (use truncate)");
-        set_limits(o, align_, mem_align_, max_transfer_);
+        if (o.has("fua") || o.has("write-cache"))
+            fail(EINVAL, "options 'fua' and 'write-cache' cannot change on reopen");
+        set_limits(o, align_, mem_align_, max_transfer_, max_iov_);
         growable_ = o.get_bool("growable", growable_);
     }
 
-    std::string info() { return "memory: size " + std::to_string(length()); }
+    std::string info()
+    {
+        std::lock_guard lock(mutex_);
+        std::string s = "memory: size " + std::to_string(size_);
+        if (write_cache_)
+            s += "\nunflushed: " + std::to_string(unflushed_) + " bytes";
+        return s;
+    }
 
 private:
     void set_limits(const options_view &o, uint64_t align = 1, uint64_t mem_align = 1,
-                    uint64_t max_transfer = 0)
+                    uint64_t max_transfer = 0, uint64_t max_iov = 0)
     {
         // 0 means "no requirement", as in granule_limits.
         align_ = std::max<uint64_t>(1, o.get_size("align", align));
         mem_align_ = std::max<uint64_t>(1, o.get_size("mem-align", mem_align));
         max_transfer_ = o.get_size("max-transfer", max_transfer);
+        max_iov_ = o.get_size("max-iov", max_iov);
     }
 
     // Empty when req is acceptable, else why not. '%' rather than masks: a
@@ -178,6 +212,9 @@ private:
             return at() + "length is not a multiple of align " + std::to_string(align_);
         if (max_transfer_ && req.length > max_transfer_)
             return at() + "length exceeds max-transfer " + std::to_string(max_transfer_);
+        if (max_iov_ && req.iovcnt > max_iov_)
+            return at() + std::to_string(req.iovcnt) + " iovec elements exceed max-iov " +
+                   std::to_string(max_iov_);
         uint64_t sum = 0;
         for (uint32_t i = 0; i < req.iovcnt; ++i) {
             const auto &v = req.iov[i];
@@ -197,7 +234,8 @@ private:
     }
 
     // punch: leave a hole (discard) rather than allocated zeroes.
-    void zero(uint64_t off, uint64_t len, const char *op, bool punch, completion &done)
+    void zero(uint64_t off, uint64_t len, const char *op, bool punch, completion &done,
+              bool fua = false)
     {
         auto where = std::string("memory: ") + op + " offset " + std::to_string(off) +
                      " length " + std::to_string(len) + ": ";
@@ -221,6 +259,8 @@ private:
                     std::memset(data_.get() + off, 0, len);
                 allocate(off, off + len);
             }
+            if (!fua)
+                unflushed_ += len;
         }
         done(0);
     }
@@ -310,7 +350,11 @@ private:
     uint64_t align_ = 1;
     uint64_t mem_align_ = 1;
     uint64_t max_transfer_ = 0;
+    uint64_t max_iov_ = 0;
     bool growable_ = false;
+    bool write_cache_ = false;
+    bool fua_ = true;
+    uint64_t unflushed_ = 0;  // bytes written since the last flush, not FUA (write-cache)
 };
 
 }  // namespace

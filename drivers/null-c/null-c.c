@@ -45,7 +45,9 @@ static int null_open(const struct granule_open_args *args, struct granule_open_r
         return -ENOMEM;
     }
     n->size = size;
-    out->flags = 0;
+    /* Nothing is stored: every write is as durable as it gets, and zeroing
+     * is free. */
+    out->flags = GRANULE_NODE_FUA | GRANULE_NODE_ZERO_MAY_UNMAP | GRANULE_NODE_ZERO_NO_FALLBACK;
     out->state = n;
     return 0;
 }
@@ -78,27 +80,31 @@ static int null_submit(void *state, const struct granule_request *req, granule_c
     return 0;
 }
 
-static void null_complete_ok(void *state, granule_completion_fn cb, void *opaque)
+static void null_flush(void *state, uint32_t flags, granule_completion_fn cb, void *opaque)
 {
     (void)state;
+    (void)flags;
     cb(opaque, 0, NULL);
 }
 
-static void null_range_ok(void *state, uint64_t offset, uint64_t length, granule_completion_fn cb,
-                          void *opaque)
+/* discard and write_zeroes: nothing is stored, so nothing to do. */
+static void null_range_ok(void *state, uint64_t offset, uint64_t length, uint32_t flags,
+                          granule_completion_fn cb, void *opaque)
 {
     (void)state;
     (void)offset;
     (void)length;
+    (void)flags;
     cb(opaque, 0, NULL);
 }
 
-static void null_block_status(void *state, uint64_t offset, uint64_t length,
+static void null_block_status(void *state, uint64_t offset, uint64_t length, uint32_t flags,
                               struct granule_block_status *out, granule_completion_fn cb,
                               void *opaque)
 {
     (void)state;
     (void)offset;
+    (void)flags;
     out->bytes = length ? length : 1;
     out->status = GRANULE_BLOCK_ZERO;
     cb(opaque, 0, NULL);
@@ -120,7 +126,7 @@ static const struct granule_driver null_driver = {
     .close = null_close,
     .length = null_length,
     .submit = null_submit,
-    .flush = null_complete_ok,
+    .flush = null_flush,
     .discard = null_range_ok,
     .write_zeroes = null_range_ok,
     .block_status = null_block_status,

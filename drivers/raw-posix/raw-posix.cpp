@@ -7,7 +7,7 @@
 
 #include <granule/driver.hpp>
 #include <granule/driver_thread_pool.hpp>
-#include <granule/platform/aligned_buffer.hpp>
+#include <granule/platform/aligned_buffer.hpp>  // page_size
 #include <granule/platform/system_error.hpp>
 
 #include <climits>
@@ -107,10 +107,13 @@ public:
             aio_choice_ += " (completions on the device thread)";
     }
 
+    // FUA: RWF_DSYNC per write (io_uring and pwritev2 alike). Zeroing never
+    // writes buffers itself (write_zeroes), so it can promise NO_FALLBACK.
     uint32_t node_flags() const
     {
         return (read_only_ ? GRANULE_NODE_READ_ONLY : 0) |
-               (block_device_ ? 0 : GRANULE_NODE_GROWABLE);
+               (block_device_ ? 0 : GRANULE_NODE_GROWABLE) | GRANULE_NODE_FUA |
+               GRANULE_NODE_ZERO_MAY_UNMAP | GRANULE_NODE_ZERO_NO_FALLBACK;
     }
 
     int64_t length()
@@ -127,33 +130,40 @@ public:
         return st.st_size;
     }
 
+    // Each value with the probe's source (kept in align_/block_, so the
+    // strings outlive the call as the ABI asks).
     void refresh_limits(granule_limits &l)
     {
-        l.request_alignment = std::max(l.request_alignment, request().value);
-        l.min_mem_alignment = std::max(l.min_mem_alignment, align_.memory.value);
-        l.opt_mem_alignment = std::max({l.opt_mem_alignment, l.min_mem_alignment,
-                                        uint64_t{granule::platform::page_size()}});
+        auto raise = [](granule_limit &lim, const raw_posix::probed &p) {
+            granule_limit_raise(&lim, p.value, p.source.c_str());
+        };
+        raise(l.request_alignment, request());
+        raise(l.min_mem_alignment, align_.memory);
+        granule_limit_raise(&l.opt_mem_alignment, granule::platform::page_size(), "page size");
+        // preadv/pwritev and io_uring take at most IOV_MAX elements.
+        granule_limit_cap(&l.max_iov, IOV_MAX, "IOV_MAX");
         if (!block_.block_device)
             return;
         // BLKZEROOUT and BLKDISCARD refuse ranges that are not whole logical
         // blocks, also without O_DIRECT.
-        l.pwrite_zeroes_alignment = std::max(l.pwrite_zeroes_alignment, block_.logical_block.value);
-        if (block_.max_discard.value)
-            l.pdiscard_alignment = std::max({l.pdiscard_alignment, block_.logical_block.value,
-                                             block_.discard_granularity.value});
-        if (block_.opt_io.value && !l.opt_transfer)
-            l.opt_transfer = block_.opt_io.value;
+        raise(l.pwrite_zeroes_alignment, block_.logical_block);
+        if (block_.max_discard.value) {
+            raise(l.pdiscard_alignment, block_.logical_block);
+            raise(l.pdiscard_alignment, block_.discard_granularity);
+        }
+        if (block_.opt_io.value && !l.opt_transfer.value)
+            l.opt_transfer = {block_.opt_io.value, block_.opt_io.source.c_str()};
         // The queue's max_sectors_kb: larger O_DIRECT requests are split anyway.
-        if (direct_ && block_.max_transfer.value)
-            l.max_transfer = l.max_transfer ? std::min(l.max_transfer, block_.max_transfer.value)
-                                            : block_.max_transfer.value;
+        if (direct_)
+            granule_limit_cap(&l.max_transfer, block_.max_transfer.value,
+                              block_.max_transfer.source.c_str());
     }
 
     void submit(const granule_request &req, completion &done)
     {
         if (req.op != GRANULE_OP_READ && req.op != GRANULE_OP_WRITE)
             return done.fail(EINVAL, "raw-posix: unknown op " + std::to_string(req.op));
-        if (uring_ && req.iovcnt <= IOV_MAX)
+        if (uring_)
             return uring_->submit(req, std::move(done));
         pool_->post([this, r = owned_request(req), d = std::move(done)]() mutable {
             try {
@@ -203,13 +213,30 @@ public:
         });
     }
 
-    // -ENOTSUP tells the host to fall back to writing zeroes.
-    void write_zeroes(uint64_t off, uint64_t len, completion &done)
+    // Never writes zero buffers: -ENOTSUP tells the host to fall back (or,
+    // with NO_FALLBACK, to fail). On a block device PUNCH_HOLE is the
+    // kernel's no-fallback zeroing (it may unmap), ZERO_RANGE never unmaps
+    // but may write zeroes, BLKZEROOUT may do either.
+    void write_zeroes(uint64_t off, uint64_t len, uint32_t flags, completion &done)
     {
-        pool_->post([this, off, len, d = std::move(done)]() mutable {
-            int r = block_device_ ? range_ioctl(BLKZEROOUT, off, len)
-                                  : fallocate(fd_.get(), FALLOC_FL_ZERO_RANGE,
-                                              static_cast<off_t>(off), static_cast<off_t>(len));
+        const bool unmap = flags & GRANULE_REQ_MAY_UNMAP;
+        const bool no_fallback = flags & GRANULE_REQ_NO_FALLBACK;
+        if (block_device_ && no_fallback && !unmap)
+            return done.fail(ENOTSUP, "raw-posix: write_zeroes on '" + filename_ +
+                                          "': a block device cannot zero without unmapping and "
+                                          "without a fallback (no_fallback needs may_unmap)");
+        pool_->post([this, off, len, flags, unmap, no_fallback, d = std::move(done)]() mutable {
+            const auto o = static_cast<off_t>(off), n = static_cast<off_t>(len);
+            int r;
+            if (block_device_ && unmap && !no_fallback)
+                r = range_ioctl(BLKZEROOUT, off, len);
+            else if (unmap)
+                r = fallocate(fd_.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, o, n);
+            else
+                r = fallocate(fd_.get(), FALLOC_FL_ZERO_RANGE | (block_device_ ? FALLOC_FL_KEEP_SIZE : 0),
+                              o, n);
+            if (r == 0 && (flags & GRANULE_REQ_FUA))
+                r = fdatasync(fd_.get());
             if (r != 0)
                 return fail_errno(d, "write_zeroes");
             d(0);
@@ -282,7 +309,7 @@ public:
         return "filename: " + filename_ + "\ncache.direct: " + (direct_ ? "on" : "off") +
                "\naio: " + aio_choice_ +
                (uring_ ? "" : ", " + std::to_string(pool_->size()) + " threads") + "\n" +
-               read_only_why_ + limits_info();
+               read_only_why_ + probe_info();
     }
 
 private:
@@ -339,35 +366,18 @@ private:
         return read_only_ ? align_.read_request : align_.request;
     }
 
-    // "limit: value (source)" for every limit this driver sets (granule-img info).
-    std::string limits_info() const
+    // What the probe found beyond the limits (those reach granule-img info
+    // with their sources through refresh_limits): "key: value (source)".
+    std::string probe_info() const
     {
-        auto line = [](const char *key, uint64_t value, const std::string &source) {
-            return std::string(key) + ": " + std::to_string(value) + " (" + source + ")\n";
+        auto line = [](const char *key, const raw_posix::probed &p) {
+            return std::string(key) + ": " + std::to_string(p.value) + " (" + p.source + ")\n";
         };
-        uint64_t page = granule::platform::page_size();
-        std::string s = line("request_alignment", request().value, request().source) +
-                        line("min_mem_alignment", align_.memory.value, align_.memory.source);
-        if (page > align_.memory.value)
-            s += line("opt_mem_alignment", page, "page size");
+        std::string s;
         if (!read_only_ && align_.read_request.value != align_.request.value)
-            s += line("read_alignment", align_.read_request.value, align_.read_request.source);
-        if (!block_.block_device)
-            return s;
-        const auto &b = block_;
-        s += line("pwrite_zeroes_alignment", b.logical_block.value, b.logical_block.source);
-        if (b.max_discard.value) {
-            const auto &g = b.discard_granularity.value > b.logical_block.value
-                                ? b.discard_granularity
-                                : b.logical_block;
-            s += line("pdiscard_alignment", g.value, g.source);
-        }
-        if (direct_ && b.max_transfer.value)
-            s += line("max_transfer", b.max_transfer.value, b.max_transfer.source);
-        if (b.opt_io.value)
-            s += line("opt_transfer", b.opt_io.value, b.opt_io.source);
-        if (b.physical_block.value)
-            s += line("physical_block_size", b.physical_block.value, b.physical_block.source);
+            s += line("read_alignment", align_.read_request);
+        if (block_.block_device && block_.physical_block.value)
+            s += line("physical_block_size", block_.physical_block);
         return s;
     }
 
@@ -397,19 +407,6 @@ private:
     int64_t transfer(const owned_request &r)
     {
         const bool rd = r.op() == GRANULE_OP_READ;
-        if (r.iov().size() > IOV_MAX) {
-            // Rare (the ABI has no max_iov limit yet): bounce through one buffer.
-            granule::platform::aligned_buffer bounce(
-                std::max<std::size_t>(granule::platform::page_size(), align_.memory.value),
-                r.length());
-            std::vector<iovec> one{{bounce.data(), r.length()}};
-            if (!rd)
-                copy_iov(r.iov().data(), r.iov().size(), bounce.data(), r.length(), true);
-            int64_t n = rw_loop(rd, one, r.offset(), r.get().flags);
-            if (rd && n > 0)
-                copy_iov(r.iov().data(), r.iov().size(), bounce.data(), static_cast<uint64_t>(n), false);
-            return n;
-        }
         std::vector<iovec> v;
         v.reserve(r.iov().size());
         for (const auto &e : r.iov())

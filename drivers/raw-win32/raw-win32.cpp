@@ -4,6 +4,10 @@
 // own completion thread; FlushFileBuffers, which has no overlapped form, runs
 // on a worker thread. The driver sets no queue depth: every request goes to
 // Windows at once.
+// Node flags: no GRANULE_NODE_FUA (FILE_FLAG_WRITE_THROUGH is per handle,
+// Windows has no per-request FUA: the core flushes after a FUA write); files
+// declare GRANULE_NODE_ZERO_MAY_UNMAP and GRANULE_NODE_ZERO_NO_FALLBACK (see
+// write_zeroes).
 #include "iocp.hpp"
 #include "probe.hpp"
 #include "request.hpp"
@@ -77,7 +81,8 @@ public:
         if (!error)
             return done_(0);
         // ERROR_NOT_SUPPORTED / ERROR_INVALID_FUNCTION map to ENOTSUP: the
-        // core then writes zero buffers instead.
+        // core then writes zero buffers instead (or, for a NO_FALLBACK
+        // request, fails it).
         done_.fail(errno_of(error), what_ + ": FSCTL_SET_ZERO_DATA: " + describe_win32_error(error));
     }
 
@@ -120,24 +125,35 @@ public:
         port_ = std::make_unique<iocp>(filename_);
         attach(handle_.get());
         target_.filename = filename_;
-        target_.worker = &worker_;
         update_target();
     }
 
+    // No GRANULE_NODE_FUA: see the top of the file. A file's zeroing
+    // honours MAY_UNMAP and NO_FALLBACK (write_zeroes says how); a volume or
+    // disk has no zeroing at all, so it declares neither.
     uint32_t node_flags() const
     {
-        return (read_only_ ? GRANULE_NODE_READ_ONLY : 0) |
-               (kind_ == target_kind::file ? GRANULE_NODE_GROWABLE : 0);
+        if (kind_ != target_kind::file)
+            return read_only_ ? GRANULE_NODE_READ_ONLY : 0;
+        return (read_only_ ? GRANULE_NODE_READ_ONLY : 0) | GRANULE_NODE_GROWABLE |
+               GRANULE_NODE_ZERO_MAY_UNMAP | GRANULE_NODE_ZERO_NO_FALLBACK;
     }
 
     int64_t length() { return length_of(handle_.get(), kind_); }
 
+    // The probe's answers with their sources ("GetDiskFreeSpaceW C:\",
+    // "trial", "buffered"...: strings in align_, which only reopen replaces,
+    // so they outlive the call as the ABI asks). max_transfer and max_iov
+    // stay unlimited: request.cpp splits calls at 1 GiB itself and takes any
+    // iovec count (one ReadFile/WriteFile per element or one bounce buffer,
+    // never ReadFileScatter/WriteFileGather with their page-sized segments).
     void refresh_limits(granule_limits &l)
     {
-        l.request_alignment = std::max(l.request_alignment, align_.request.value);
-        l.min_mem_alignment = std::max(l.min_mem_alignment, align_.memory.value);
-        l.opt_mem_alignment = std::max({l.opt_mem_alignment, l.min_mem_alignment,
-                                        uint64_t{granule::platform::page_size()}});
+        granule_limit_raise(&l.request_alignment, align_.request.value, align_.request.source.c_str());
+        granule_limit_raise(&l.min_mem_alignment, align_.memory.value, align_.memory.source.c_str());
+        // Bounce buffers: a page (the core raises this to min_mem_alignment
+        // should that be larger).
+        granule_limit_raise(&l.opt_mem_alignment, granule::platform::page_size(), "page size");
     }
 
     void submit(const granule_request &req, completion &done)
@@ -158,13 +174,45 @@ public:
         });
     }
 
-    // Zeroes without writing buffers where the filesystem can (NTFS); the
-    // core writes zero buffers on ENOTSUP (devices, FAT, Wine).
-    void write_zeroes(uint64_t off, uint64_t len, completion &done)
+    // FSCTL_SET_ZERO_DATA, where the filesystem has it (NTFS; ENOTSUP on
+    // volumes, disks, FAT, Wine: the core then writes zero buffers). In a
+    // sparse or compressed file NTFS may deallocate the range (the ioctl's
+    // documentation); in any other file it writes the zeroes itself, about
+    // as slow as writing zero buffers. Hence a file node declares:
+    // - GRANULE_NODE_ZERO_MAY_UNMAP: a sparse or compressed file is zeroed
+    //   with the ioctl only when the request may deallocate; without
+    //   GRANULE_REQ_MAY_UNMAP it gets ENOTSUP, and the core's zero buffers
+    //   keep the range allocated. A file whose attributes cannot be read is
+    //   treated the same way.
+    // - GRANULE_NODE_ZERO_NO_FALLBACK: with GRANULE_REQ_NO_FALLBACK only the
+    //   deallocating case runs (a sparse or compressed file, and MAY_UNMAP);
+    //   in a plain file, where NTFS would write the zeroes, the request
+    //   completes ENOTSUP at once, as on a filesystem without the ioctl.
+    void write_zeroes(uint64_t off, uint64_t len, uint32_t flags, completion &done)
     {
         if (kind_ != target_kind::file)
             return done.fail(ENOTSUP, "raw-win32: write_zeroes: no FSCTL_SET_ZERO_DATA on a " +
                                           std::string(kind_name(kind_)));
+        const bool unmap = flags & GRANULE_REQ_MAY_UNMAP;
+        const bool no_fallback = flags & GRANULE_REQ_NO_FALLBACK;
+        BY_HANDLE_FILE_INFORMATION info{};
+        if (!GetFileInformationByHandle(handle_.get(), &info)) {
+            DWORD e = GetLastError();
+            return done.fail(ENOTSUP, "raw-win32: write_zeroes on '" + filename_ +
+                                          "': cannot tell whether FSCTL_SET_ZERO_DATA would "
+                                          "deallocate: GetFileInformationByHandle: " +
+                                          describe_win32_error(e));
+        }
+        const bool deallocates =
+            info.dwFileAttributes & (FILE_ATTRIBUTE_SPARSE_FILE | FILE_ATTRIBUTE_COMPRESSED);
+        if (deallocates && !unmap)
+            return done.fail(ENOTSUP, "raw-win32: write_zeroes on '" + filename_ +
+                                          "': FSCTL_SET_ZERO_DATA would deallocate in a sparse or "
+                                          "compressed file (no may_unmap)");
+        if (!deallocates && no_fallback)
+            return done.fail(ENOTSUP, "raw-win32: write_zeroes on '" + filename_ +
+                                          "': FSCTL_SET_ZERO_DATA would write the zeroes in a file "
+                                          "that is neither sparse nor compressed (no_fallback)");
         zero_data(off, len, std::move(done), "write_zeroes");
     }
 
@@ -226,16 +274,11 @@ public:
                         "\ncache.direct: " + (direct_ ? "on" : "off") +
                         "\ncache.writethrough: " + (writethrough_ ? "on" : "off") +
                         "\naio: iocp (1 completion thread)\n";
-        auto line = [](const char *key, uint64_t value, const std::string &source) {
-            return std::string(key) + ": " + std::to_string(value) + " (" + source + ")\n";
-        };
-        s += line("request_alignment", align_.request.value, align_.request.source);
-        s += line("min_mem_alignment", align_.memory.value, align_.memory.source);
-        uint64_t page = granule::platform::page_size();
-        if (page > align_.memory.value)
-            s += line("opt_mem_alignment", page, "page size");
+        // The limits and their sources come from refresh_limits; here only
+        // what they do not say: the physical sector and every probe's answer.
         if (align_.physical.value)
-            s += line("physical_sector_size", align_.physical.value, align_.physical.source);
+            s += "physical_sector_size: " + std::to_string(align_.physical.value) + " (" +
+                 align_.physical.source + ")\n";
         for (const auto &m : align_.methods)
             s += "probe: " + m + "\n";
         return s;
@@ -307,7 +350,6 @@ private:
         target_.request_alignment = std::max<uint64_t>(align_.request.value, 1);
         target_.bounce_alignment = std::max<uint64_t>(
             {align_.memory.value, align_.request.value, granule::platform::page_size()});
-        target_.fua_needs_flush = !writethrough_;
     }
 
     void zero_data(uint64_t off, uint64_t len, completion done, const char *op)

@@ -24,8 +24,8 @@ constexpr uint64_t max_piece = uint64_t{1} << 30;
 class rw_request {
 public:
     rw_request(const io_target &t, const granule_request &req, granule::sdk::completion done)
-        : t_(t), read_(req.op == GRANULE_OP_READ), fua_(req.flags & GRANULE_REQ_FUA),
-          offset_(req.offset), length_(req.length), done_(std::move(done))
+        : t_(t), read_(req.op == GRANULE_OP_READ), offset_(req.offset), length_(req.length),
+          done_(std::move(done))
     {
         bool zero_copy = std::all_of(req.iov, req.iov + req.iovcnt, [&](const granule_iovec &e) {
             return e.len % t.request_alignment == 0;
@@ -118,15 +118,7 @@ private:
         }
         if (read_ && bounce_.data())
             granule::sdk::copy_iov(iov_.data(), iov_.size(), bounce_.data(), result, false);
-        if (read_ || !fua_ || !t_.fua_needs_flush)
-            return done_(static_cast<int64_t>(result));
-        // FUA without write-through: durable once the cache is flushed.
-        t_.worker->post([h = t_.handle, what = what(), result, d = std::move(done_)]() mutable {
-            if (FlushFileBuffers(h))
-                return d(static_cast<int64_t>(result));
-            DWORD e = GetLastError();
-            d.fail(errno_from_win32(e), what + ": FlushFileBuffers (FUA): " + describe_win32_error(e));
-        });
+        done_(static_cast<int64_t>(result));
     }
 
     void fail(const piece &p) noexcept
@@ -151,7 +143,6 @@ private:
 
     const io_target &t_;
     const bool read_;
-    const bool fua_;
     const uint64_t offset_;
     const uint64_t length_;
     granule::sdk::completion done_;

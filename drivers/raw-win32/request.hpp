@@ -10,6 +10,10 @@
 //   Granule completion runs once, after the last, from whichever thread
 //   finished it (the completion thread, or the submitting thread when a call
 //   failed at once).
+// Hence any iovec count and any length work: the node leaves max_iov and
+// max_transfer unlimited. GRANULE_REQ_FUA never arrives (the node does not
+// declare GRANULE_NODE_FUA: Windows has no per-request FUA), the core
+// flushes after a FUA write instead.
 #pragma once
 
 #include "iocp.hpp"
@@ -25,7 +29,7 @@ namespace raw_win32 {
 
 // Runs blocking calls (FlushFileBuffers has no overlapped form) in FIFO
 // order on a thread of its own, so neither the device thread nor the
-// completion thread waits for a disk cache flush.
+// completion thread waits for a disk cache flush (the node's flush).
 using blocking_worker = granule::sdk::thread_pool;
 
 // What a request needs of its node. The node changes it only in reopen,
@@ -35,8 +39,6 @@ struct io_target {
     std::string filename;
     std::uint64_t request_alignment = 1;  // offset/length rule of each call
     std::uint64_t bounce_alignment = 4096;
-    bool fua_needs_flush = true;          // false with FILE_FLAG_WRITE_THROUGH
-    blocking_worker *worker = nullptr;
 };
 
 // Starts req on t; done is called exactly once with the bytes transferred

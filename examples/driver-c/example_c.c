@@ -111,8 +111,9 @@ static int example_open(const struct granule_open_args *args, struct granule_ope
     n->read_only = read_only;
     n->filename = name;
     /* A file grows when written past its end; the host then trims any
-     * alignment padding with truncate. A read-only node never grows. */
-    out->flags = read_only ? GRANULE_NODE_READ_ONLY : GRANULE_NODE_GROWABLE;
+     * alignment padding with truncate. A read-only node never grows. FUA:
+     * example_transfer makes a FUA write durable with fdatasync. */
+    out->flags = (read_only ? GRANULE_NODE_READ_ONLY : GRANULE_NODE_GROWABLE) | GRANULE_NODE_FUA;
     out->state = n;
     return 0;
 }
@@ -136,7 +137,8 @@ static int64_t example_length(void *state)
 }
 
 /* Byte-granular: the alignments stay what the host passed in (1, no
- * children). Only a preference is added: the filesystem's block size. */
+ * children). Only a preference is added: the filesystem's block size, with
+ * where it came from (a static string: it must outlive this call). */
 static int example_refresh_limits(void *state, struct granule_limits *limits, char *err,
                                   size_t errlen)
 {
@@ -147,8 +149,10 @@ static int example_refresh_limits(void *state, struct granule_limits *limits, ch
         snprintf(err, errlen, "cannot stat '%s': %s", n->filename, errtext(e).text);
         return -e;
     }
-    if (limits->opt_transfer == 0 && st.st_blksize > 0)
-        limits->opt_transfer = (uint64_t)st.st_blksize;
+    if (limits->opt_transfer.value == 0 && st.st_blksize > 0) {
+        limits->opt_transfer.value = (uint64_t)st.st_blksize;
+        limits->opt_transfer.source = "fstat st_blksize";
+    }
     return 0;
 }
 
@@ -224,9 +228,11 @@ static int example_submit(void *state, const struct granule_request *req,
     return 0;
 }
 
-static void example_flush(void *state, granule_completion_fn cb, void *opaque)
+/* flags: none are defined for flush yet (always 0). */
+static void example_flush(void *state, uint32_t flags, granule_completion_fn cb, void *opaque)
 {
     const struct example_node *n = state;
+    (void)flags;
     if (fsync(n->fd) != 0) {
         int e = errno;
         char msg[512];

@@ -85,10 +85,11 @@ public:
     }
 
     // A file grows when written past its end (the host trims alignment
-    // padding with truncate afterwards); a read-only node never grows.
+    // padding with truncate afterwards); a read-only node never grows. FUA:
+    // transfer() makes a FUA write durable with fdatasync.
     std::uint32_t node_flags() const
     {
-        return read_only_ ? GRANULE_NODE_READ_ONLY : GRANULE_NODE_GROWABLE;
+        return (read_only_ ? GRANULE_NODE_READ_ONLY : GRANULE_NODE_GROWABLE) | GRANULE_NODE_FUA;
     }
 
     int64_t length()
@@ -100,7 +101,7 @@ public:
     }
 
     // Byte-granular: the alignments stay what the host passed in (1). Only
-    // a preference is added: the filesystem's block size.
+    // a preference is added: the filesystem's block size, with its source.
     void refresh_limits(granule_limits &l)
     {
         struct stat st {};
@@ -108,8 +109,8 @@ public:
             int e = errno;
             fail(e, "cannot stat '" + filename_ + "': " + error_text(e));
         }
-        if (l.opt_transfer == 0 && st.st_blksize > 0)
-            l.opt_transfer = static_cast<uint64_t>(st.st_blksize);
+        if (l.opt_transfer.value == 0 && st.st_blksize > 0)
+            l.opt_transfer = {static_cast<uint64_t>(st.st_blksize), "fstat st_blksize"};
     }
 
     // Every error goes through done, with a message; the helper's submit

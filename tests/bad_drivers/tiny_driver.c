@@ -4,6 +4,7 @@
  *   TINY_NAME            driver name (required)
  *   TINY_ABI_VERSION     abi_version to claim (default: the real one)
  *   TINY_MISSING_SYMBOL  reference a function nothing defines (RTLD_NOW fails)
+ *   TINY_STRUCT_SIZE     struct_size to claim (default: sizeof the table)
  */
 #include <granule/driver_abi.h>
 
@@ -11,6 +12,9 @@
 
 #ifndef TINY_ABI_VERSION
 #define TINY_ABI_VERSION GRANULE_DRIVER_ABI_VERSION
+#endif
+#ifndef TINY_STRUCT_SIZE
+#define TINY_STRUCT_SIZE sizeof(struct granule_driver)
 #endif
 
 GRANULE_DRIVER_EXPORT const struct granule_driver *granule_driver_entry(void);
@@ -53,7 +57,7 @@ static int tiny_submit(void *state, const struct granule_request *req, granule_c
 }
 
 static const struct granule_driver tiny_driver = {
-    .struct_size = sizeof(struct granule_driver),
+    .struct_size = TINY_STRUCT_SIZE,
     .abi_version = TINY_ABI_VERSION,
     .name = TINY_NAME,
     .description = "broken on purpose: loader test",

@@ -39,6 +39,9 @@ private slots:
     void normalise_max_transfer_below_alignment();
     void normalise_max_transfer_below_mem_alignment();
     void abi_round_trip();
+    void inherit_carries_sources();
+    void driver_sources_are_attributed();
+    void normalise_names_core_sources();
 };
 
 void tst_limits::inherit_alignment_data()
@@ -206,12 +209,69 @@ void tst_limits::normalise_max_transfer_below_mem_alignment()
 
 void tst_limits::abi_round_trip()
 {
-    limits l{1, 2, 4, 5, 6, 8, 16, 7};
-    QCOMPARE(granule::from_abi(granule::to_abi(l)), l);
+    limits l{1, 2, 4, 5, 6, 8, 16, 7, 9};
+    l.sources[0] = "statx STATX_DIOALIGN";
     const auto abi = granule::to_abi(l);
-    QCOMPARE(abi.request_alignment, std::uint64_t(1));
-    QCOMPARE(abi.max_pdiscard, std::uint64_t(7));
-    QCOMPARE(abi.pdiscard_alignment, std::uint64_t(16));
+    QCOMPARE(abi.struct_size, std::uint32_t(sizeof(granule_limits)));
+    QCOMPARE(abi.request_alignment.value, std::uint64_t(1));
+    QCOMPARE(abi.max_pdiscard.value, std::uint64_t(7));
+    QCOMPARE(abi.pdiscard_alignment.value, std::uint64_t(16));
+    QCOMPARE(abi.max_iov.value, std::uint64_t(9));
+    QCOMPARE(std::string(abi.request_alignment.source), std::string("statx STATX_DIOALIGN"));
+    const auto back = granule::from_abi(abi);
+    QCOMPARE(back, l);
+    QCOMPARE(back.sources, l.sources);
+}
+
+// Each value travels with its source: the winner's, field by field.
+void tst_limits::inherit_carries_sources()
+{
+    auto p = make(512, 512, 512, 1 << 20, 0);
+    auto c = make(4096, 512, 4096, 65536, 131072);
+    for (auto &s : p.sources)
+        s = "parent";
+    for (auto &s : c.sources)
+        s = "child";
+    const auto m = granule::inherit(p, c);
+    using granule::limit_id;
+    QCOMPARE(m.source(limit_id::request_alignment), std::string("child"));   // larger
+    QCOMPARE(m.source(limit_id::min_mem_alignment), std::string("parent"));  // equal: kept
+    QCOMPARE(m.source(limit_id::max_transfer), std::string("child"));        // smaller
+    QCOMPARE(m.source(limit_id::opt_transfer), std::string("child"));        // parent has none
+    QCOMPARE(m.source(limit_id::max_pdiscard), std::string("parent"));       // both unlimited
+}
+
+// What a driver did in refresh_limits: a source it set is qualified with its
+// name; a value changed without a source is said to be the driver's; an
+// untouched one keeps what was sent.
+void tst_limits::driver_sources_are_attributed()
+{
+    limits before = make(512, 512, 512, 0, 0);
+    before.sources[0] = "raw-posix: statx STATX_DIOALIGN";
+    const auto sent = granule::to_abi(before);
+    auto after = sent;
+    granule_limit_raise(&after.request_alignment, 4096, "READ CAPACITY(16)");
+    granule_limit_raise(&after.min_mem_alignment, 256, "never");  // smaller: no change
+    after.max_transfer.value = 1 << 20;                           // no source given
+    const auto got = granule::from_driver(after, sent, before, "iscsi");
+    using granule::limit_id;
+    QCOMPARE(got.request_alignment, std::uint64_t(4096));
+    QCOMPARE(got.source(limit_id::request_alignment), std::string("iscsi: READ CAPACITY(16)"));
+    QCOMPARE(got.min_mem_alignment, std::uint64_t(512));
+    QCOMPARE(got.source(limit_id::min_mem_alignment), before.source(limit_id::min_mem_alignment));
+    QCOMPARE(got.source(limit_id::max_transfer), std::string("iscsi: set by the driver"));
+    QCOMPARE(got.source(limit_id::opt_transfer), std::string("no preference"));
+}
+
+void tst_limits::normalise_names_core_sources()
+{
+    auto l = make(4096, 512, 8, 0, 0);
+    QVERIFY(!granule::normalise_and_check(l));
+    using granule::limit_id;
+    QCOMPARE(l.source(limit_id::opt_mem_alignment), std::string("core: min_mem_alignment"));
+    QCOMPARE(l.source(limit_id::pwrite_zeroes_alignment), std::string("core: request_alignment"));
+    QCOMPARE(l.source(limit_id::max_transfer), std::string("unlimited"));
+    QCOMPARE(l.source(limit_id::max_iov), std::string("unlimited"));
 }
 
 QTEST_GUILESS_MAIN(tst_limits)

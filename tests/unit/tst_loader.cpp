@@ -92,8 +92,16 @@ void tst_loader::refusals_data()
     QTest::addColumn<QString>("spec");
     QTest::addColumn<int>("files");       // how many .so the case needs
     QTest::addColumn<QString>("message");
-    QTest::newRow("wrong_abi") << "abi" << "driver=wrongabi" << 1
-                               << "wrong ABI version (found 99, expected 1)";
+    // A newer major version names both versions.
+    QTest::newRow("newer_major") << "abi" << "driver=wrongabi" << 1
+                                 << "built for driver ABI 2.0; this Granule speaks driver ABI 1.1, "
+                                    "which loads drivers built for 1.x only";
+    QTest::newRow("pre_freeze") << "prefreeze" << "driver=prefreeze" << 1
+                                << "built for driver ABI 0.1 (a development ABI from before the "
+                                   "1.0 freeze)";
+    QTest::newRow("table_too_small") << "small" << "driver=small" << 1
+                                     << "driver table too small (80 bytes; the mandatory members "
+                                        "of ABI 1.0 take 88)";
     QTest::newRow("not_a_driver") << "notadriver" << "driver=notadriver" << 1
                                   << "not a Granule driver";
     QTest::newRow("missing_symbol") << "missingsym" << "driver=missingsym" << 1
@@ -126,7 +134,7 @@ void tst_loader::good_drivers_survive_bad_ones()
     if (!driver_available("memory"))
         GRANULE_SKIP("driver 'memory' is not built");
     int tried = 0;
-    for (const char *c : {"abi", "notadriver", "missingsym", "dup"}) {
+    for (const char *c : {"abi", "prefreeze", "small", "notadriver", "missingsym", "dup"}) {
         if (case_files(c).isEmpty())
             continue;
         ++tried;

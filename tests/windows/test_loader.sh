@@ -45,7 +45,9 @@ expect() {  # what want-rc want-substring
 }
 
 # Refusals: the message, the full path of every DLL involved, ENOENT (2).
-for c in "abi wrongabi 1 wrong ABI version (found 99, expected 1)" \
+for c in "abi wrongabi 1 built for driver ABI 2.0; this Granule speaks driver ABI 1.1" \
+         "prefreeze prefreeze 1 built for driver ABI 0.1 (a development ABI from before the 1.0 freeze)" \
+         "small small 1 driver table too small (80 bytes; the mandatory members of ABI 1.0 take 88)" \
          "notadriver notadriver 1 not a Granule driver (no symbol granule_driver_entry)" \
          "missingsym missingsym 1 cannot load" \
          "dup dup 2 duplicate driver name 'dup'"; do
@@ -72,7 +74,7 @@ list="$(winpath "$bad/notadriver");$(winpath "$bad/abi")"
 open_with "$list" "driver=notadriver"
 expect "';' list, first entry" 1 "not a Granule driver"
 open_with "$list" "driver=wrongabi"
-expect "';' list, second entry" 1 "wrong ABI version"
+expect "';' list, second entry" 1 "built for driver ABI 2.0"
 
 # The plain-C driver, as a DLL.
 open_with "" "driver=null-c,size=4096"

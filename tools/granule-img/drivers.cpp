@@ -32,7 +32,7 @@ void print_driver(const granule::driver_info &d)
 {
     std::printf("%s: %s\n", d.name.c_str(), d.description.c_str());
     std::printf("  file: %s\n", d.file.c_str());
-    std::printf("  abi: %u\n", d.abi_version);
+    std::printf("  abi: %s\n", d.abi.c_str());
     if (!d.prefixes.empty() || d.plain_filenames)
         std::printf("  claims: %s%s%s\n", join(d.prefixes).c_str(),
                     d.prefixes.empty() || !d.plain_filenames ? "" : " ",

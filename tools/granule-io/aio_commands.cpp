@@ -87,7 +87,7 @@ bool start(const invocation &inv, bool is_write)
         a->start = clock_type::now();
         sh.aio().spawn([a, dev] {
             try {
-                auto r = dev->pwrite_zeroes(a->req.offset, a->req.total);
+                auto r = dev->pwrite_zeroes(a->req.offset, a->req.total, a->req.flags);
                 complete(*a, nullptr, r ? granule::result<std::size_t>(a->req.total)
                                         : granule::result<std::size_t>(r.error()));
             } catch (...) {
@@ -110,7 +110,7 @@ bool start(const invocation &inv, bool is_write)
     a->start = clock_type::now();
     try {
         if (is_write) {
-            dev->async_pwritev(a->req.offset, std::move(iov), std::move(handler));
+            dev->async_pwritev(a->req.offset, std::move(iov), a->req.flags, std::move(handler));
         } else {
             dev->async_preadv(a->req.offset, std::move(iov), std::move(handler));
         }

@@ -22,7 +22,7 @@ constexpr std::array<command, 24> table{{
      cmd_aio_flush},
     {"aio_read", "", "[-qv] [-P pattern] [-m misalign] off len [len...]",
      "starts a vectored read and returns; the completion prints its result", true, cmd_aio_read},
-    {"aio_write", "", "[-qz] [-P pattern] [-m misalign] off len [len...]",
+    {"aio_write", "", "[-fqz] [-un] [-P pattern] [-m misalign] off len [len...]",
      "starts a vectored write and returns; the completion prints its result", true,
      cmd_aio_write},
     {"break", "", "event tag", "suspends requests reaching a blkdebug event under tag", true,
@@ -52,9 +52,9 @@ constexpr std::array<command, 24> table{{
     {"truncate", "t", "len", "changes the length of the device", true, cmd_truncate},
     {"wait_break", "", "tag", "waits (up to 10 s) until a request is suspended at tag", true,
      cmd_wait_break},
-    {"write", "w", "[-qz] [-P pattern] [-m misalign] off len",
+    {"write", "w", "[-fqz] [-un] [-P pattern] [-m misalign] off len",
      "writes a number of bytes at a specified offset", true, cmd_write},
-    {"writev", "", "[-qz] [-P pattern] [-m misalign] off len [len...]",
+    {"writev", "", "[-fqz] [-un] [-P pattern] [-m misalign] off len [len...]",
      "writes from one buffer per len (a vectored write)", true, cmd_writev},
 }};
 

@@ -14,7 +14,7 @@ std::optional<data_request> parse_data_request(const invocation &inv, bool is_wr
 {
     std::string_view name = inv.cmd.name;
     std::string error;
-    auto args = parse_args(name, inv.args, is_write ? "P:qzm:" : "P:qvm:", {}, error);
+    auto args = parse_args(name, inv.args, is_write ? "P:qzm:fun" : "P:qvm:", {}, error);
     if (!args) {
         inv.fail(error);
         inv.usage();
@@ -31,6 +31,19 @@ std::optional<data_request> parse_data_request(const invocation &inv, bool is_wr
     req.verbose = args->has('v');
     req.quiet = args->has('q');
     req.zero = args->has('z');
+    if (args->has('f'))
+        req.flags = req.flags | granule::request_flags::fua;
+    // As qemu-io: -u and -n only mean something for zeroing.
+    for (auto [opt, flag] : {std::pair{'u', granule::request_flags::may_unmap},
+                             std::pair{'n', granule::request_flags::no_fallback}}) {
+        if (!args->has(opt))
+            continue;
+        if (!req.zero) {
+            inv.fail(std::string(name) + ": -" + opt + " requires -z to be specified");
+            return std::nullopt;
+        }
+        req.flags = req.flags | flag;
+    }
     if (const auto *p = args->value('P')) {
         req.pattern = parse_pattern(name, *p, error);
         if (!req.pattern) {

@@ -5,6 +5,7 @@
 #include "buffers.hpp"
 #include "commands.hpp"
 
+#include <granule/device.hpp>
 #include <granule/error.hpp>
 
 #include <chrono>
@@ -21,6 +22,8 @@ struct data_request {
     bool verbose = false;                 // -v (reads)
     bool quiet = false;                   // -q
     bool zero = false;                    // -z (writes)
+    // Writes: -f fua; with -z, -u may_unmap and -n no_fallback.
+    granule::request_flags flags = granule::request_flags::none;
     std::size_t misalign = 0;             // -m
     std::uint64_t offset = 0;
     std::vector<std::uint64_t> lengths;  // one per iovec element

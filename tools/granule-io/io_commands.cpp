@@ -41,7 +41,7 @@ bool transfer(const invocation &inv, bool is_write, bool vectored)
     if (req->zero) {
         std::chrono::nanoseconds elapsed{};
         auto r = sh.run_blocking(
-            name, timed(elapsed, [&] { return dev->pwrite_zeroes(req->offset, req->total); }));
+            name, timed(elapsed, [&] { return dev->pwrite_zeroes(req->offset, req->total, req->flags); }));
         if (!r) {
             return inv.fail(name + " failed: " + error_text(r.error()));
         }
@@ -57,7 +57,7 @@ bool transfer(const invocation &inv, bool is_write, bool vectored)
     auto iov = buffers->iov();
     std::chrono::nanoseconds elapsed{};
     auto r = sh.run_blocking(name, timed(elapsed, [&] {
-        return is_write ? dev->pwritev(req->offset, iov) : dev->preadv(req->offset, iov);
+        return is_write ? dev->pwritev(req->offset, iov, req->flags) : dev->preadv(req->offset, iov);
     }));
     if (!r) {
         return inv.fail(name + " failed: " + error_text(r.error()));

@@ -60,6 +60,26 @@ struct open_flags {
     bool read_only = false;
 };
 
+// Flags of one request, combined with |. Which request takes which flag:
+// - fua: pwritev and pwrite_zeroes: the data is durable when the request
+//   completes. Where the backend cannot do that per request (no
+//   GRANULE_NODE_FUA), the device flushes after the request instead.
+// - may_unmap: pwrite_zeroes may deallocate the range (reads still return
+//   zeroes); ignored by a backend that cannot.
+// - no_fallback: pwrite_zeroes fails at once with ENOTSUP rather than write
+//   zero buffers, for any part it cannot zero efficiently (unaligned ends,
+//   a backend without efficient zeroing, a backing node).
+// Any other flag on a request is refused with EINVAL naming it.
+enum class request_flags : std::uint32_t { none = 0, fua = 1, may_unmap = 2, no_fallback = 4 };
+constexpr request_flags operator|(request_flags a, request_flags b)
+{
+    return static_cast<request_flags>(static_cast<std::uint32_t>(a) | static_cast<std::uint32_t>(b));
+}
+constexpr bool has(request_flags set, request_flags f)
+{
+    return (static_cast<std::uint32_t>(set) & static_cast<std::uint32_t>(f)) != 0;
+}
+
 // What block_status says about [offset, offset + bytes).
 struct block_extent {
     std::uint64_t bytes = 0;  // how far from offset the answer holds (>= 1)
@@ -100,6 +120,13 @@ public:
                                      std::forward<Token>(token));
     }
     template <class Token>
+    auto async_pwritev(std::uint64_t offset, std::vector<io_buffer> iov, request_flags flags,
+                       Token &&token)
+    {
+        return boost::asio::co_spawn(get_executor(), co_pwritev(offset, std::move(iov), flags),
+                                     std::forward<Token>(token));
+    }
+    template <class Token>
     auto async_flush(Token &&token)
     {
         return boost::asio::co_spawn(get_executor(), co_flush(), std::forward<Token>(token));
@@ -107,15 +134,18 @@ public:
 
     // Synchronous wrappers.
     result<std::size_t> preadv(std::uint64_t offset, std::span<const io_buffer> iov);
-    result<std::size_t> pwritev(std::uint64_t offset, std::span<const io_buffer> iov);
+    result<std::size_t> pwritev(std::uint64_t offset, std::span<const io_buffer> iov,
+                                request_flags flags = request_flags::none);
     result<std::size_t> pread(std::uint64_t offset, void *buf, std::size_t len);
-    result<std::size_t> pwrite(std::uint64_t offset, const void *buf, std::size_t len);
+    result<std::size_t> pwrite(std::uint64_t offset, const void *buf, std::size_t len,
+                               request_flags flags = request_flags::none);
     result<void> flush();
     // Discard is advisory: the parts not covering whole pdiscard_alignment
     // blocks are left alone.
     result<void> pdiscard(std::uint64_t offset, std::uint64_t len);
     // Reads of the range return zeroes afterwards.
-    result<void> pwrite_zeroes(std::uint64_t offset, std::uint64_t len);
+    result<void> pwrite_zeroes(std::uint64_t offset, std::uint64_t len,
+                               request_flags flags = request_flags::none);
     result<void> truncate(std::uint64_t len);
     result<void> reopen(const options &changes);
     // Whether a range reads as zeroes without reading it (SEEK_DATA/HOLE on
@@ -151,8 +181,9 @@ public:
     // The coroutines behind async_*; they must run on get_executor().
     boost::asio::awaitable<result<std::size_t>> co_preadv(std::uint64_t offset,
                                                           std::vector<io_buffer> iov);
-    boost::asio::awaitable<result<std::size_t>> co_pwritev(std::uint64_t offset,
-                                                           std::vector<io_buffer> iov);
+    boost::asio::awaitable<result<std::size_t>> co_pwritev(
+        std::uint64_t offset, std::vector<io_buffer> iov,
+        request_flags flags = request_flags::none);
     boost::asio::awaitable<result<void>> co_flush();
 
 private:

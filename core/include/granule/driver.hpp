@@ -21,6 +21,9 @@
 //       void write_zeroes(std::uint64_t offset, std::uint64_t length, completion &done);
 //       void block_status(std::uint64_t offset, std::uint64_t length,
 //                         granule_block_status &out, completion &done);
+//       // each of these four may take std::uint32_t flags (GRANULE_REQ_*) before
+//       // done: write_zeroes(offset, length, flags, done). Flags reach a node
+//       // only when node_flags() declares them (GRANULE_NODE_FUA, ...).
 //       void reopen(const options_view &changed);
 //       void truncate(std::uint64_t length);
 //       std::string info();                          // "key: value" lines
@@ -316,6 +319,7 @@ public:
     granule_limits limits() const
     {
         granule_limits l{};
+        l.struct_size = sizeof l;
         if (host_.child_limits)
             host_.child_limits(child_, &l);
         return l;
@@ -354,35 +358,38 @@ public:
         else
             s.release();  // on_done owns it now
     }
-    void flush(completion done) const
+    // flags: GRANULE_REQ_*, as the hooks get them (driver_abi.h, granule_host).
+    void flush(completion done, std::uint32_t flags = 0) const
     {
         if (!host_.child_flush)
             return done.fail(ENOTSUP, "host offers no child_flush");
         auto [fn, opaque] = done.release();
-        host_.child_flush(child_, fn, opaque);
+        host_.child_flush(child_, flags, fn, opaque);
     }
-    void discard(std::uint64_t offset, std::uint64_t length, completion done) const
+    void discard(std::uint64_t offset, std::uint64_t length, completion done,
+                 std::uint32_t flags = 0) const
     {
         if (!host_.child_discard)
             return done.fail(ENOTSUP, "host offers no child_discard");
         auto [fn, opaque] = done.release();
-        host_.child_discard(child_, offset, length, fn, opaque);
+        host_.child_discard(child_, offset, length, flags, fn, opaque);
     }
-    void write_zeroes(std::uint64_t offset, std::uint64_t length, completion done) const
+    void write_zeroes(std::uint64_t offset, std::uint64_t length, completion done,
+                      std::uint32_t flags = 0) const
     {
         if (!host_.child_write_zeroes)
             return done.fail(ENOTSUP, "host offers no child_write_zeroes");
         auto [fn, opaque] = done.release();
-        host_.child_write_zeroes(child_, offset, length, fn, opaque);
+        host_.child_write_zeroes(child_, offset, length, flags, fn, opaque);
     }
     // out is the caller's (the host's) answer slot; it must outlive done.
     void block_status(std::uint64_t offset, std::uint64_t length, granule_block_status &out,
-                      completion done) const
+                      completion done, std::uint32_t flags = 0) const
     {
         if (!host_.child_block_status)
             return done.fail(ENOTSUP, "host offers no child_block_status");
         auto [fn, opaque] = done.release();
-        host_.child_block_status(child_, offset, length, &out, fn, opaque);
+        host_.child_block_status(child_, offset, length, flags, &out, fn, opaque);
     }
     // Throws driver_error with the child's message.
     void truncate(std::uint64_t length) const
@@ -506,24 +513,47 @@ struct thunks {
         with_completion(cb, opaque, [&](completion &done) { self(s).submit(*req, done); });
         return 0;
     }
-    static void flush(void *s, granule_completion_fn cb, void *opaque) noexcept
+    // Hooks may take the flags (last before done) or not: the host passes only
+    // flags the node declared, so a hook without them gets none.
+    using f32 = std::uint32_t;
+    static void flush(void *s, f32 flags, granule_completion_fn cb, void *opaque) noexcept
     {
-        with_completion(cb, opaque, [&](completion &done) { self(s).flush(done); });
+        with_completion(cb, opaque, [&](completion &done) {
+            if constexpr (requires(T &t) { t.flush(flags, done); })
+                self(s).flush(flags, done);
+            else
+                self(s).flush(done);
+        });
     }
-    static void discard(void *s, u64 off, u64 len, granule_completion_fn cb, void *opaque) noexcept
+    static void discard(void *s, u64 off, u64 len, f32 flags, granule_completion_fn cb,
+                        void *opaque) noexcept
     {
-        with_completion(cb, opaque, [&](completion &done) { self(s).discard(off, len, done); });
+        with_completion(cb, opaque, [&](completion &done) {
+            if constexpr (requires(T &t) { t.discard(off, len, flags, done); })
+                self(s).discard(off, len, flags, done);
+            else
+                self(s).discard(off, len, done);
+        });
     }
-    static void write_zeroes(void *s, u64 off, u64 len, granule_completion_fn cb,
+    static void write_zeroes(void *s, u64 off, u64 len, f32 flags, granule_completion_fn cb,
                              void *opaque) noexcept
     {
-        with_completion(cb, opaque, [&](completion &done) { self(s).write_zeroes(off, len, done); });
+        with_completion(cb, opaque, [&](completion &done) {
+            if constexpr (requires(T &t) { t.write_zeroes(off, len, flags, done); })
+                self(s).write_zeroes(off, len, flags, done);
+            else
+                self(s).write_zeroes(off, len, done);
+        });
     }
-    static void block_status(void *s, u64 off, u64 len, granule_block_status *out,
+    static void block_status(void *s, u64 off, u64 len, f32 flags, granule_block_status *out,
                              granule_completion_fn cb, void *opaque) noexcept
     {
-        with_completion(cb, opaque,
-                        [&](completion &done) { self(s).block_status(off, len, *out, done); });
+        with_completion(cb, opaque, [&](completion &done) {
+            if constexpr (requires(T &t) { t.block_status(off, len, flags, *out, done); })
+                self(s).block_status(off, len, flags, *out, done);
+            else
+                self(s).block_status(off, len, *out, done);
+        });
     }
     static int reopen(void *s, const granule_option *opts, std::uint32_t n, char *err,
                       std::size_t errlen) noexcept
@@ -593,14 +623,20 @@ constexpr granule_driver make_driver() noexcept
     d.submit = &th::submit;
     if constexpr (requires(T &t, granule_limits &l) { t.refresh_limits(l); })
         d.refresh_limits = &th::refresh_limits;
-    if constexpr (requires(T &t, completion &c) { t.flush(c); })
+    using f32 = std::uint32_t;
+    if constexpr (requires(T &t, f32 f, completion &c) { t.flush(c); } ||
+                  requires(T &t, f32 f, completion &c) { t.flush(f, c); })
         d.flush = &th::flush;
-    if constexpr (requires(T &t, u64 o, completion &c) { t.discard(o, o, c); })
+    if constexpr (requires(T &t, u64 o, completion &c) { t.discard(o, o, c); } ||
+                  requires(T &t, u64 o, f32 f, completion &c) { t.discard(o, o, f, c); })
         d.discard = &th::discard;
-    if constexpr (requires(T &t, u64 o, completion &c) { t.write_zeroes(o, o, c); })
+    if constexpr (requires(T &t, u64 o, completion &c) { t.write_zeroes(o, o, c); } ||
+                  requires(T &t, u64 o, f32 f, completion &c) { t.write_zeroes(o, o, f, c); })
         d.write_zeroes = &th::write_zeroes;
     if constexpr (requires(T &t, u64 o, granule_block_status &b, completion &c) {
                       t.block_status(o, o, b, c);
+                  } || requires(T &t, u64 o, f32 f, granule_block_status &b, completion &c) {
+                      t.block_status(o, o, f, b, c);
                   })
         d.block_status = &th::block_status;
     if constexpr (requires(T &t, const options_view &o) { t.reopen(o); })

@@ -23,7 +23,7 @@ struct driver_info {
     std::string name;
     std::string description;
     std::string file;
-    std::uint32_t abi_version = 0;
+    std::string abi;  // the driver ABI it was built for, "major.minor"
     std::vector<std::string> children;  // child nodes it opens ("image")
     std::vector<std::string> prefixes;  // URL prefixes it claims ("iscsi://")
     bool plain_filenames = false;       // takes filenames no prefix claims

@@ -3,8 +3,11 @@
 # LBPRZ all 1): discard really reaches the target (UNMAP punches holes: the
 # backing file's allocation shrinks, the range reads as zeroes), and unaligned
 # write -z zeroes exactly its bytes (WRITE SAME(16) in the aligned middle, the
-# core's zero buffers at the edges). On LUN 2 (no provisioning) discard is a
-# no-op and write -z still zeroes (the core falls back to writing zeroes).
+# core's zero buffers at the edges). granule-io's write -z does not pass
+# may_unmap, so WRITE SAME goes without its UNMAP bit and frees nothing
+# (GRANULE_REQ_MAY_UNMAP is a permission; the unmapping path is exercised
+# where a caller passes it). On LUN 2 (no provisioning) discard is a no-op and
+# write -z still zeroes (the core falls back to writing zeroes).
 . "$(dirname "$0")/fixture.sh"
 iscsi_start_target
 
@@ -23,7 +26,7 @@ after=$(allocated "$backing")
 [ "$after" -lt "$before" ] || fail "discard did not free space in the backing file ($before -> $after blocks)"
 note "   backing file: $before -> $after 512-byte blocks allocated"
 
-note "LUN 1: unaligned write -z (WRITE SAME with UNMAP in the middle)"
+note "LUN 1: unaligned write -z (WRITE SAME without UNMAP in the middle)"
 ref=$WORK/ref1.img
 head -c $((16 * M)) "$backing" >"$ref"  # the LUN is 3 GiB; the test stays in the first 16 MiB
 at=$((5 * M + 1001)) len=$((2 * M + 5))
@@ -33,19 +36,28 @@ out=$("$GRANULE_IO" --no-timing -c "write -z $at $len" -c "read -q -P 0 $at $len
 after=$(allocated "$backing")
 head -c $len /dev/zero | dd of="$ref" bs=64k oflag=seek_bytes seek=$at conv=notrunc status=none
 cmp -n $((16 * M)) "$backing" "$ref" || fail "write -z on LUN 1 changed other bytes than its own"
-[ "$after" -lt "$before" ] || fail "write -z did not unmap (WRITE SAME not used?): $before -> $after blocks"
+# Without may_unmap the range stays allocated (written over with zeroes).
+[ "$after" -eq "$before" ] || fail "write -z without may_unmap changed the allocation (UNMAP bit set?): $before -> $after blocks"
 note "   backing file: $before -> $after 512-byte blocks allocated"
 
-note "LUN 1: 2 GiB write -z and discard (several 1 GiB commands)"
+# WRITE SAME without UNMAP makes tgtd write every block: 1 GiB + 4 MiB is
+# enough for two commands (split at 1 GiB).
+note "LUN 1: 1 GiB + 4 MiB write -z and 3 GiB discard (several 1 GiB commands)"
 G=$((1024 * M))
-spots=(7 $((G - 100)) $((G + 4096)) $((2 * G - 1)))
+zlen=$((G + 4 * M))
+spots=(7 $((G - 100)) $((G + 4096)) $((zlen + 4)))
 cmds=()
 for s in "${spots[@]}"; do cmds+=(-c "write -q -P 0x66 $s 1"); done
-cmds+=(-c "write -z 5 $((2 * G))")
+cmds+=(-c "stats -r" -c "write -z 5 $zlen" -c stats)
 for s in "${spots[@]}"; do cmds+=(-c "read -q -P 0 $s 1"); done
 cmds+=(-c "write -q -P 0x67 $((2 * G + 4096)) 4096" -c "discard 0 $((3 * G))")
 cmds+=(-c "read -q -P 0 $((2 * G + 4096)) 4096")
-out=$("$GRANULE_IO" --no-timing "${cmds[@]}" "$(lun_url 1)" 2>&1) || fail "LUN 1, 2 GiB: $out"
+out=$("$GRANULE_IO" --no-timing "${cmds[@]}" "$(lun_url 1)" 2>&1) || fail "LUN 1, 1 GiB + 4 MiB: $out"
+# WRITE SAME, not zero buffers (1 MiB each: over a thousand requests): only
+# the unaligned head and tail go through the core's read-modify-write.
+requests=$(sed -n 's/^driver_requests: //p' <<<"$out" | sed -n 2p)
+[ -n "$requests" ] && [ "$requests" -le 8 ] ||
+    fail "write -z of $zlen bytes took '$requests' driver requests (WRITE SAME not used?)"
 [ "$(allocated "$WORK/lun1.img")" -eq 0 ] || fail "3 GiB discard left blocks allocated"
 
 note "LUN 2: no provisioning: discard is a no-op, write -z writes zeroes"
