@@ -97,8 +97,10 @@ void device_impl::refresh_limits()
     if (!backing_.n)
         return;
     auto from_backing = backing_.n->get_limits();
-    for (auto &s : from_backing.sources)
-        s = "backing " + s;
+    static const auto defaults = limits::default_sources();
+    for (std::size_t i = 0; i < from_backing.sources.size(); ++i)
+        if (from_backing.sources[i] != defaults[i])  // a default is nobody's
+            from_backing.sources[i] = "backing " + from_backing.sources[i];
     limits_ = inherit(limits_, from_backing);
     // Every overlay write covers whole granules, so a granule is either a
     // hole (the backing's) or wholly the overlay's.
@@ -107,6 +109,9 @@ void device_impl::refresh_limits()
         limits_.sources[static_cast<std::size_t>(limit_id::request_alignment)] =
             "core: overlay-granularity";
     }
+    // Zeroing and discard follow the request alignment (both sides were
+    // checked already, so nothing can be wrong here).
+    (void)normalise_and_check(limits_);
 }
 
 // Extent by extent of the overlay's block status: holes (within the

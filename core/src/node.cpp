@@ -136,7 +136,10 @@ int64_t host_child_length(granule_child *c) { return c->node->length(); }
 void host_child_limits(granule_child *c, granule_limits *out)
 {
     // Sources point into the child's limits, valid until they are refreshed.
-    const auto all = to_abi(c->node->get_limits());
+    auto all = to_abi(c->node->get_limits());
+    // To a filter built for 1.0, max_iov is reserved space: zero.
+    if (GRANULE_ABI_MINOR_OF(c->caller_abi) < 1)
+        all.max_iov = {};
     const auto size = out->struct_size;
     std::memcpy(out, &all, std::min<std::size_t>(size, sizeof all));
     out->struct_size = size;
@@ -269,7 +272,8 @@ result<std::unique_ptr<node>> node::open(const options &opts, bool read_only,
         auto child = node::open(child_opts, read_only, path + name + ".");
         if (!child)
             return child.error();
-        n->child_handles_.push_back(std::make_unique<granule_child>(granule_child{child->get()}));
+        n->child_handles_.push_back(
+            std::make_unique<granule_child>(granule_child{child->get(), d.abi_version}));
         n->children_.push_back(std::move(*child));
         n->child_names_.push_back(name);
     }

@@ -20,6 +20,7 @@ class node;
 // The opaque handle drivers use to reach a child node.
 struct granule_child {
     granule::node *node;
+    std::uint32_t caller_abi;  // the parent driver's abi_version: what it may see
 };
 
 namespace granule {

@@ -138,9 +138,13 @@ public:
     void refresh_limits(granule_limits &l)
     {
         // Raise only; the host rejects non-powers of two with its own message.
-        granule_limit_raise(&l.request_alignment, align_, "option align");
-        granule_limit_raise(&l.min_mem_alignment, mem_align_, "option mem-align");
-        granule_limit_raise(&l.opt_mem_alignment, mem_align_, "option mem-align");
+        // An option left at 1 is no requirement: the child's value stays.
+        if (align_ > 1)
+            granule_limit_raise(&l.request_alignment, align_, "option align");
+        if (mem_align_ > 1) {
+            granule_limit_raise(&l.min_mem_alignment, mem_align_, "option mem-align");
+            granule_limit_raise(&l.opt_mem_alignment, mem_align_, "option mem-align");
+        }
         granule_limit_cap(&l.max_transfer, max_transfer_, "option max-transfer");
     }
 

@@ -69,11 +69,16 @@ public:
     {
         // Raise only: a parent never lowers what the host computed so far.
         // Power-of-two checks are the host's job (its message is the one tests expect).
-        granule_limit_raise(&l.request_alignment, align_, "option align");
-        granule_limit_raise(&l.min_mem_alignment, mem_align_, "option mem-align");
-        granule_limit_raise(&l.opt_mem_alignment, mem_align_, "option mem-align");
-        granule_limit_raise(&l.pwrite_zeroes_alignment, align_, "option align");
-        granule_limit_raise(&l.pdiscard_alignment, align_, "option align");
+        // An option left at 1 is no requirement: the value stays a default.
+        if (align_ > 1) {
+            granule_limit_raise(&l.request_alignment, align_, "option align");
+            granule_limit_raise(&l.pwrite_zeroes_alignment, align_, "option align");
+            granule_limit_raise(&l.pdiscard_alignment, align_, "option align");
+        }
+        if (mem_align_ > 1) {
+            granule_limit_raise(&l.min_mem_alignment, mem_align_, "option mem-align");
+            granule_limit_raise(&l.opt_mem_alignment, mem_align_, "option mem-align");
+        }
         granule_limit_cap(&l.max_transfer, max_transfer_, "option max-transfer");
         granule_limit_cap(&l.max_iov, max_iov_, "option max-iov");
     }

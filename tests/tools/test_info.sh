@@ -15,7 +15,9 @@ out=$("$GI" info "driver=raw-posix,filename=$tmp/overlay.img,backing.filename=$t
 failures=0
 for want in '^backing: raw-posix \(filename=' '^copy-on-read: on \(overlay-granularity 131072\)$' \
     '^throttle: iops-write=50,burst-ms=100$' '^length: 100000$' \
-    '^  request_alignment: 131072 \(core: overlay-granularity\)$'; do
+    '^  request_alignment: 131072 \(core: overlay-granularity\)$' \
+    '^  pwrite_zeroes_alignment: 131072 \(core: request_alignment\)$' \
+    '^  min_mem_alignment: 1 \(raw-posix: buffered\)$' '^  max_iov: 1024 \(raw-posix: IOV_MAX\)$'; do
     grep -qE "$want" <<<"$out" || { echo "FAIL: no line matching '$want'"; failures=$((failures + 1)); }
 done
 [ "$failures" -eq 0 ] || { sed 's/^/   | /' <<<"$out"; exit 1; }

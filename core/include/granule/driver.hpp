@@ -21,8 +21,9 @@
 //       void write_zeroes(std::uint64_t offset, std::uint64_t length, completion &done);
 //       void block_status(std::uint64_t offset, std::uint64_t length,
 //                         granule_block_status &out, completion &done);
-//       // each of these four may take std::uint32_t flags (GRANULE_REQ_*) before
-//       // done: write_zeroes(offset, length, flags, done). Flags reach a node
+//       // each of these four may take std::uint32_t flags (GRANULE_REQ_*) after
+//       // the range: write_zeroes(offset, length, flags, done),
+//       // block_status(offset, length, flags, out, done). Flags reach a node
 //       // only when node_flags() declares them (GRANULE_NODE_FUA, ...).
 //       void reopen(const options_view &changed);
 //       void truncate(std::uint64_t length);
@@ -418,7 +419,7 @@ public:
         auto has = [&a](std::size_t end) { return a.struct_size >= end; };
         if (has(offsetof(granule_open_args, host) + sizeof a.host))
             host_ = a.host;
-        if (has(offsetof(granule_open_args, n_children) + sizeof a.n_children) && a.children)
+        if (has(offsetof(granule_open_args, children) + sizeof a.children) && a.children)
             for (std::uint32_t i = 0; i < a.n_children; ++i)
                 children_.emplace_back(host_, a.children[i]);
     }
