@@ -121,6 +121,13 @@ tracked_request *request_tracker::find_conflict(const tracked_request &r) const
             continue;
         if (other->waiting_for == r.seq)
             continue;
+        // A request still waiting before its start has touched nothing: r
+        // may pass it when they only share blocks, not bytes (QEMU lets any
+        // request pass a waiting one; iotest 077 relies on it). Should it
+        // start first, r waits for it then (it is started); requests whose
+        // bytes overlap stay in issue order.
+        if (other->waiting_for && !other->started && !bytes_overlap(*other, r))
+            continue;
         if (other->seq < r.seq || other->started)
             return other;
     }

@@ -65,7 +65,8 @@ public:
 
     // The request r must wait for now, or nullptr: one that overlaps it,
     // where either is serialising, and that is older than r or already
-    // started (so waits never form a cycle), and is not itself waiting for r.
+    // started (so waits never form a cycle), and is not itself waiting for r,
+    // nor waiting before its start with bytes that r's do not overlap.
     tracked_request *find_conflict(const tracked_request &r) const;
 
     // Waits until find_conflict(r) is nullptr; returns how many times it waited.

@@ -31,6 +31,7 @@ std::optional<data_request> parse_data_request(const invocation &inv, bool is_wr
     req.verbose = args->has('v');
     req.quiet = args->has('q');
     req.zero = args->has('z');
+    req.misalign = inv.sh.default_misalign();
     if (args->has('f'))
         req.flags = req.flags | granule::request_flags::fua;
     // As qemu-io: -u and -n only mean something for zeroing.

@@ -34,6 +34,8 @@ struct data_request {
 // a typo such as "read 0 1T" fails cleanly instead of exhausting memory.
 inline constexpr std::uint64_t max_buffer_bytes = std::uint64_t{1} << 31;
 inline constexpr std::size_t buffer_base_alignment = 4096;
+// qemu-io -m: every buffer this far past an aligned address (its MISALIGN_OFFSET).
+inline constexpr std::size_t qemu_misalign = 16;
 
 // Parses "[options] off len [len...]" (a single len unless vectored),
 // printing the reason on failure.

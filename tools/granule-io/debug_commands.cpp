@@ -45,12 +45,32 @@ bool cmd_remove_break(const invocation &inv)
     return debug_call(inv, &granule::device::debug_remove_breakpoint, inv.args[0]);
 }
 
+// qemu's blkdebug prints "Suspended request" when a request parks and
+// "Resuming request" when it goes on. Here the request parks on the device's
+// thread, so the lines come at the shell's own points, where they land in
+// the same place of the output: the first wait_break (or resume) that sees
+// it parked, and the resume.
+void announce_suspended(const invocation &inv, const std::string &tag)
+{
+    if (inv.sh.note_suspended(tag)) {
+        inv.sh.out().write("blkdebug: Suspended request '" + tag + "'\n");
+    }
+}
+
 bool cmd_resume(const invocation &inv)
 {
     if (inv.args.size() != 1) {
         return inv.usage();
     }
-    return debug_call(inv, &granule::device::debug_resume, inv.args[0]);
+    const std::string &tag = inv.args[0];
+    // Said before the resume: once resumed, the request's own lines (its
+    // completion, on the device's thread) may come at any moment.
+    if (inv.sh.dev()->debug_is_suspended(tag)) {
+        announce_suspended(inv, tag);
+        inv.sh.note_resumed(tag);
+        inv.sh.out().write("blkdebug: Resuming request '" + tag + "'\n");
+    }
+    return debug_call(inv, &granule::device::debug_resume, tag);
 }
 
 bool cmd_wait_break(const invocation &inv)
@@ -70,6 +90,7 @@ bool cmd_wait_break(const invocation &inv)
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
+    announce_suspended(inv, tag);
     return true;
 }
 

@@ -1,6 +1,6 @@
 // granule-io: a qemu-io-style shell over granule::device.
 //
-//   granule-io [-c CMD]... [--image-opts] [-r|--read-only] [--no-timing] [SPEC]
+//   granule-io [OPTIONS]... [-c CMD]... [SPEC]    (qemu-io's options too)
 //
 // Commands come from each -c in order, else from stdin (a prompt when it is
 // a terminal). Exit status: 0 all commands succeeded, 1 some failed (the run
@@ -21,15 +21,35 @@
 namespace {
 
 constexpr const char *usage_text =
-    "usage: granule-io [-c CMD]... [--image-opts] [-r|--read-only] [--no-timing] [SPEC]\n"
+    "usage: granule-io [OPTIONS]... [-c CMD]... [SPEC]\n"
     "\n"
-    "  SPEC            a filename shorthand (d.img, /dev/sdb, iscsi://host/iqn/lun), or\n"
-    "                  with --image-opts dotted options (driver=memory,size=1M)\n"
-    "  -c, --cmd CMD   run CMD; may be repeated, in order; stdin is not read then\n"
-    "  -r, --read-only open SPEC read-only\n"
-    "  --image-opts    SPEC is dotted options\n"
-    "  --no-timing     omit the timing lines, so outputs compare exactly\n"
-    "  -h, --help      this text; `help` inside the shell lists the commands\n"
+    "  SPEC                a filename (d.img, /dev/sdb, iscsi://host/iqn/lun,\n"
+    "                      blkdebug::d.img), or with --image-opts dotted options\n"
+    "                      (driver=memory,size=1M)\n"
+    "  -c, --cmd CMD       run CMD; may be repeated, in order; stdin is not read then\n"
+    "  -r, --read-only     open SPEC read-only\n"
+    "  --image-opts        SPEC is dotted options\n"
+    "  --no-timing         omit the timing lines, so outputs compare exactly\n"
+    "  -h, --help          this text; `help` inside the shell lists the commands\n"
+    "  -V, --version       the version\n"
+    "\n"
+    "qemu-io's options, so qemu-iotests' $QEMU_IO lines run unchanged:\n"
+    "  -f, --format FMT    raw only (raw is no layer in Granule); others are refused\n"
+    "  -t, --cache MODE    none, directsync: cache.direct=on (O_DIRECT); writeback,\n"
+    "                      writethrough, unsafe: the page cache\n"
+    "  -n, --nocache       -t none\n"
+    "  -i, --aio MODE      threads, io_uring; native is io_uring too\n"
+    "  -k, --native-aio    -i native\n"
+    "  -m, --misalign      data buffers start 16 bytes past an aligned address\n"
+    "  -C, --copy-on-read  accepted: copy-on-read needs a backing node (backing=,\n"
+    "                      copy-on-read=on), which a plain image has not\n"
+    "  -d, --discard MODE  ignore, off, unmap, on: accepted; discards always reach\n"
+    "                      the driver\n"
+    "  -U, --force-share   accepted: Granule takes no image locks\n"
+    "  -T, --trace ARG     accepted: there are no trace events\n"
+    "  --object ARG        accepted and unused (no objects: give passwords as options)\n"
+    "  -s, --snapshot      refused: there is no snapshot layer, writes would reach\n"
+    "                      the image\n"
     "\n"
     "Exit status: 0 success, 1 a command or -P verification failed, 2 usage error\n"
     "or SPEC could not be opened.\n";
@@ -40,6 +60,8 @@ struct invocation_args {
     bool image_opts = false;
     bool read_only = false;
     bool timing = true;
+    bool misalign = false;
+    granule_io::qemu_settings qemu;
 };
 
 [[noreturn]] void usage_error(const std::string &why)
@@ -49,12 +71,73 @@ struct invocation_args {
     std::exit(2);
 }
 
+void or_usage_error(const granule::result<void> &r)
+{
+    if (!r) {
+        usage_error(r.error().message);
+    }
+}
+
+// Short options as getopt takes them: bundled (-rn), with the argument
+// attached (-tnone) or next; long ones as --name ARG or --name=ARG.
+struct option_spec {
+    char short_name;
+    std::string_view long_name;
+    bool takes_arg;
+};
+constexpr option_spec option_specs[] = {
+    {'c', "cmd", true},          {'r', "read-only", false}, {'f', "format", true},
+    {'t', "cache", true},        {'n', "nocache", false},   {'i', "aio", true},
+    {'k', "native-aio", false},  {'m', "misalign", false},  {'C', "copy-on-read", false},
+    {'d', "discard", true},      {'U', "force-share", false}, {'T', "trace", true},
+    {'s', "snapshot", false},    {'h', "help", false},      {'V', "version", false},
+    {0, "image-opts", false},    {0, "no-timing", false},   {0, "object", true},
+};
+
+void apply_option(invocation_args &a, const option_spec &o, const std::string &arg)
+{
+    switch (o.short_name) {
+    case 'c': a.commands.push_back(arg); return;
+    case 'r': a.read_only = true; return;
+    case 'f': or_usage_error(granule_io::set_format(a.qemu, arg)); return;
+    case 't': or_usage_error(granule_io::set_cache_mode(a.qemu, arg)); return;
+    case 'n': or_usage_error(granule_io::set_cache_mode(a.qemu, "none")); return;
+    case 'i': or_usage_error(granule_io::set_aio_mode(a.qemu, arg)); return;
+    case 'k': or_usage_error(granule_io::set_aio_mode(a.qemu, "native")); return;
+    case 'm': a.misalign = true; return;
+    case 'C': case 'U': case 'T': return;  // accepted, see usage_text
+    case 'd':
+        if (arg != "ignore" && arg != "off" && arg != "unmap" && arg != "on") {
+            usage_error("Invalid discard option: " + arg + " (ignore, off, unmap, on)");
+        }
+        return;
+    case 's':
+        usage_error("-s/--snapshot is not supported: there is no snapshot layer, so writes "
+                    "would reach the image");
+    case 'h': std::fputs(usage_text, stdout); std::exit(0);
+    case 'V':
+        std::printf("granule-io version %s (qemu-io's commands and options)\n", GRANULE_VERSION);
+        std::exit(0);
+    }
+    if (o.long_name == "image-opts") {
+        a.image_opts = true;
+    } else if (o.long_name == "no-timing") {
+        a.timing = false;
+    }  // --object: accepted, unused
+}
+
 invocation_args parse_command_line(int argc, char **argv)
 {
     invocation_args a;
     bool options_ended = false;
     for (int i = 1; i < argc; ++i) {
         std::string w = argv[i];
+        auto next_arg = [&](std::string_view name) {
+            if (i + 1 == argc) {
+                usage_error("option '" + std::string(name) + "' needs an argument");
+            }
+            return std::string(argv[++i]);
+        };
         if (options_ended || w.size() < 2 || w[0] != '-') {
             if (a.spec) {
                 usage_error("only one SPEC may be given, got '" + *a.spec + "' and '" + w + "'");
@@ -62,26 +145,40 @@ invocation_args parse_command_line(int argc, char **argv)
             a.spec = w;
         } else if (w == "--") {
             options_ended = true;
-        } else if (w == "-c" || w == "--cmd") {
-            if (i + 1 == argc) {
-                usage_error("option '" + w + "' needs a command");
+        } else if (w.starts_with("--")) {
+            auto eq = w.find('=');
+            std::string_view name = std::string_view(w).substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+            const option_spec *o = nullptr;
+            for (const auto &s : option_specs) {
+                if (s.long_name == name) {
+                    o = &s;
+                }
             }
-            a.commands.emplace_back(argv[++i]);
-        } else if (w.starts_with("--cmd=")) {
-            a.commands.push_back(w.substr(6));
-        } else if (w.starts_with("-c")) {
-            a.commands.push_back(w.substr(2));
-        } else if (w == "-r" || w == "--read-only") {
-            a.read_only = true;
-        } else if (w == "--image-opts") {
-            a.image_opts = true;
-        } else if (w == "--no-timing") {
-            a.timing = false;
-        } else if (w == "-h" || w == "--help") {
-            std::fputs(usage_text, stdout);
-            std::exit(0);
+            if (!o) {
+                usage_error("unknown option '" + w + "'");
+            }
+            if (!o->takes_arg && eq != std::string::npos) {
+                usage_error("option '--" + std::string(name) + "' takes no argument");
+            }
+            apply_option(a, *o, !o->takes_arg ? "" : eq != std::string::npos ? w.substr(eq + 1) : next_arg(w));
         } else {
-            usage_error("unknown option '" + w + "'");
+            for (std::size_t k = 1; k < w.size(); ++k) {
+                const option_spec *o = nullptr;
+                for (const auto &s : option_specs) {
+                    if (s.short_name && s.short_name == w[k]) {
+                        o = &s;
+                    }
+                }
+                if (!o) {
+                    usage_error("unknown option '-" + std::string(1, w[k]) + "'" +
+                                (k > 1 ? " in '" + w + "'" : ""));
+                }
+                if (o->takes_arg) {
+                    apply_option(a, *o, k + 1 < w.size() ? w.substr(k + 1) : next_arg(w));
+                    break;
+                }
+                apply_option(a, *o, "");
+            }
         }
     }
     if (a.image_opts && !a.spec) {
@@ -133,6 +230,10 @@ int main(int argc, char **argv)
 {
     invocation_args a = parse_command_line(argc, argv);
     granule_io::shell sh(a.timing);
+    sh.qemu() = a.qemu;
+    if (a.misalign) {
+        sh.set_default_misalign(granule_io::qemu_misalign);
+    }
     if (a.spec) {
         if (auto r = open_spec(sh, a); !r) {
             std::fprintf(stderr, "granule-io: can't open device %s: %s\n", granule::redact_secrets(*a.spec).c_str(),

@@ -55,7 +55,11 @@ shell::outcome shell::execute(std::string_view line)
 granule::result<void> shell::open(const granule::options &opts, bool read_only)
 {
     close();
-    auto r = granule::device::open(opts, granule::open_flags{.read_only = read_only});
+    auto translated = from_qemu(opts, qemu_);
+    if (!translated) {
+        return translated.error();
+    }
+    auto r = granule::device::open(*translated, granule::open_flags{.read_only = read_only});
     if (!r) {
         return r.error();
     }

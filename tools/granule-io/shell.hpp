@@ -10,6 +10,7 @@
 
 #include "aio_tracker.hpp"
 #include "output.hpp"
+#include "qemu_compat.hpp"
 
 #include <granule/device.hpp>
 
@@ -19,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,8 +38,14 @@ public:
     // One command line: blank lines and "# comments" are ok and do nothing.
     outcome execute(std::string_view line);
 
-    // Closes the current device first.
+    // Closes the current device first. opts may name the image as qemu-io
+    // does (qemu_compat.hpp); the invocation's -f/-t/-i apply.
     granule::result<void> open(const granule::options &opts, bool read_only);
+    qemu_settings &qemu() { return qemu_; }
+    // Where data buffers start past an aligned address when a command has
+    // no -m (qemu-io -m: qemu_misalign).
+    std::size_t default_misalign() const { return default_misalign_; }
+    void set_default_misalign(std::size_t m) { default_misalign_ = m; }
     // Waits for every aio request, then destroys the device. A request
     // parked at a breakpoint is resumed (and the run marked failed), since
     // nothing else could ever resume it.
@@ -54,6 +62,10 @@ public:
     // Tags given to `break`: the only places a request can be parked, so the
     // only ones worth checking when a wait stops making progress.
     void remember_breakpoint(std::string_view tag);
+    // The blkdebug lines (debug_commands.cpp): whether tag's parked request
+    // is news (true once per suspension), and that it went on.
+    bool note_suspended(const std::string &tag) { return announced_.insert(tag).second; }
+    void note_resumed(const std::string &tag) { announced_.erase(tag); }
     std::optional<std::string> suspended_tag() const;
 
     // Runs fn() (a blocking device call) on a worker thread and returns its
@@ -76,6 +88,9 @@ private:
     bool drain_aio(const std::function<bool(const std::string &tag)> &on_stall);
 
     output out_;
+    qemu_settings qemu_;
+    std::size_t default_misalign_ = 0;
+    std::set<std::string> announced_;
     aio_tracker aio_;
     std::unique_ptr<granule::device> device_;
     std::vector<std::string> breakpoint_tags_;
