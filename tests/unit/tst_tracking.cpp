@@ -32,6 +32,7 @@ private slots:
     void removed_request_clears_waiters();
     void reused_address_is_not_the_waited_for();
     void absorb_ignores_reused_address();
+    void pass_waiting_only_when_bytes_disjoint();
 };
 
 // Two plain reads overlapping byte for byte never wait for each other.
@@ -378,6 +379,31 @@ void tst_tracking::absorb_ignores_reused_address()
     QVERIFY(t.absorb_waiting(w, 0, 4096).empty());
     QVERIFY(!c.absorbed);
     pump(ctx);
+}
+
+// iotest 077: a request may pass an older overlapping one that is itself
+// waiting before its start, but only when they share blocks, not bytes; once
+// the passed one has started (or stops waiting), it is a conflict again.
+void tst_tracking::pass_waiting_only_when_bytes_disjoint()
+{
+    request_tracker t;
+    tracked_request a(0, 0x200);       // parked somewhere in block 0
+    tracked_request w(0xc00, 0x800);   // blocks 0 and 1, waits for a
+    tracked_request d(0x1e00, 0x100);  // block 1 only: shares w's block, not bytes
+    tracked_request b(0x1000, 0x100);  // w's bytes
+    for (auto *r : {&a, &w, &d, &b})
+        request_tracker::mark_serialising(*r, 4096);
+    tracking_scope sa(t, a), sw(t, w), sd(t, d), sb(t, b);
+    a.started = true;
+    QCOMPARE(t.find_conflict(w), &a);
+    w.waiting_for = a.seq;
+    QCOMPARE(t.find_conflict(d), nullptr);  // passes the waiting w
+    QCOMPARE(t.find_conflict(b), &w);       // bytes overlap: stays behind w
+    // d went on: once a is gone, w must wait for d (started), not pass it.
+    d.started = true;
+    a.offset = a.overlap_offset = 0x100000;  // as if a were elsewhere
+    a.overlap_end = a.offset + 0x1000;
+    QCOMPARE(t.find_conflict(w), &d);
 }
 
 QTEST_GUILESS_MAIN(tst_tracking)
