@@ -75,8 +75,10 @@ result<backing_node> open_backing(const backing_options &b, node &overlay, bool 
     // device is as long as the backing), when its end is a granule's.
     if (olen < blen && read_only && olen % b.granularity == 0)
         return backing_node{std::move(*n), b.granularity, b.copy_on_read};
+    // A shorter overlay is resized to the backing's length (as qemu-img
+    // create -b sizes an overlay), by any driver that can truncate.
     if (olen < blen) {
-        if (!(overlay.flags() & GRANULE_NODE_GROWABLE) || read_only)
+        if (!overlay.driver().truncate || read_only)
             return make_error(EINVAL, "backing: the overlay (" + std::to_string(olen) +
                                           " bytes) is shorter than the backing (" +
                                           std::to_string(blen) + " bytes) and cannot grow");

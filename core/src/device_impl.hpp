@@ -83,6 +83,12 @@ public:
     std::uint64_t length() const { return length_.load(std::memory_order_relaxed); }
     bool read_only() const { return root_->flags() & GRANULE_NODE_READ_ONLY; }
     bool growable() const { return root_->flags() & GRANULE_NODE_GROWABLE; }
+    // A write may cover the aligned end past the length (the node is
+    // truncated back after it): growable, or GRANULE_NODE_PADDED_END.
+    bool pads_past_end() const
+    {
+        return root_->flags() & (GRANULE_NODE_GROWABLE | GRANULE_NODE_PADDED_END);
+    }
     atomic_stats counters;
 
 private:

@@ -262,7 +262,9 @@ asio::awaitable<result<void>> device_impl::truncate(std::uint64_t new_length)
     if (new_length > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
         co_return make_error(EINVAL, "truncate: length " + std::to_string(new_length) +
                                          " is beyond the largest length 2^63-1");
-    if (!growable() || !root_->driver().truncate)
+    // An explicit resize, like qemu-img resize: any node whose driver can
+    // (growable is about writes past the end).
+    if (!root_->driver().truncate)
         co_return make_error(ENOTSUP, std::string("truncate: driver '") + root_->driver().name +
                                           "' cannot be resized (" + std::to_string(length()) +
                                           " bytes)");

@@ -60,9 +60,10 @@ result<void> device_impl::check_writable(const char *op, std::uint64_t offset,
     if (read_only())
         return make_error(EROFS, std::string(op) + " at offset " + std::to_string(offset) +
                                      ": the device is read-only");
+    // EIO, as qemu's raw: a fixed-size image ends where it ends.
     auto len = length();
     if (offset + bytes > len && !growable())
-        return make_error(ENOSPC, std::string(op) + " at offset " + std::to_string(offset) +
+        return make_error(EIO, std::string(op) + " at offset " + std::to_string(offset) +
                                       ", length " + std::to_string(bytes) + " ends at " +
                                       std::to_string(offset + bytes) +
                                       ", past the end of the device (" + std::to_string(len) +
@@ -179,6 +180,16 @@ asio::awaitable<result<std::size_t>> device_impl::preadv(std::uint64_t offset,
     if (auto v = validate("read", offset, total); !v) {
         bump(counters.failed_requests);
         co_return v.error();
+    }
+    // A fixed-size device ends where it ends (EIO, as qemu's raw); reading
+    // past the end returns zeroes only on a growable one, where the end moves.
+    if (!growable() && offset + total > length()) {
+        bump(counters.failed_requests);
+        co_return make_error(EIO, "read at offset " + std::to_string(offset) + ", length " +
+                                      std::to_string(total) + " ends at " +
+                                      std::to_string(offset + total) +
+                                      ", past the end of the device (" +
+                                      std::to_string(length()) + " bytes), which cannot grow");
     }
     bump(counters.bytes_read, total);
     if (throttle_.enabled())
@@ -363,10 +374,10 @@ asio::awaitable<result<std::size_t>> device_impl::write_tracked(std::uint64_t of
 
     if (auto e = co_await raise_event("pwritev", offset, total); !e)
         co_return e.error();
-    // A fixed-size node cannot take padding past its end: the last request
-    // stops at the end, like a read there comes back short.
+    // A node that cannot take padding past its end: the last request stops
+    // at the end, like a read there comes back short.
     auto write_bytes = plan.bytes;
-    if (past_end && !growable())
+    if (past_end && !pads_past_end())
         write_bytes = old_length - plan.offset;
     // Coalescing: the writes queued behind this one whose bytes fall in its
     // padding go into this write's head/tail blocks and complete with it,
@@ -394,7 +405,7 @@ asio::awaitable<result<std::size_t>> device_impl::write_tracked(std::uint64_t of
         // what it grew by (a short write on a full disk left 62124 bytes of
         // it past the old end, which the next open showed). Nobody else is
         // past the old end: such a write serialises to the end of the node.
-        if (past_end && growable())
+        if (past_end && pads_past_end())
             (void)trim_padding_past(old_length);
         co_return wrote.error();
     }
@@ -412,7 +423,7 @@ asio::awaitable<result<std::size_t>> device_impl::write_tracked(std::uint64_t of
         remember(0);
     if (plan.tail && !plan.same_block)
         remember(plan.bytes - align);
-    if (past_end && growable()) {
+    if (past_end && pads_past_end()) {
         if (auto r = trim_padding_past(std::max(old_length, end)); !r)
             co_return r.error();
     }

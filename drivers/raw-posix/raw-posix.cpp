@@ -75,12 +75,16 @@ public:
         {"cache.direct", GRANULE_OPT_BOOL, 0, "O_DIRECT: bypass the page cache (off)"},
         {"aio", GRANULE_OPT_STRING, 0, "I/O engine: io_uring, threads or auto (auto)"},
         {"aio-threads", GRANULE_OPT_SIZE, 0, "threads of the threads engine (4)"},
+        {"growable", GRANULE_OPT_BOOL, 0,
+         "a file grows when written past its end; an image file is fixed-size unless asked, "
+         "like qemu's raw (off)"},
     };
 
     explicit raw_posix_node(const open_context &ctx)
         : filename_(ctx.options().get_string("filename")),
           direct_(ctx.options().get_bool("cache.direct", false)),
-          read_only_(ctx.read_only())
+          read_only_(ctx.read_only()),
+          growable_(ctx.options().get_bool("growable", false))
     {
         const auto &o = ctx.options();
         auto aio = o.get_string("aio", "auto");
@@ -98,6 +102,8 @@ public:
             fail(EINVAL, "option 'aio-threads': " + std::to_string(threads) +
                              " is not between 1 and " + std::to_string(max_aio_threads));
         open_file();
+        if (growable_ && block_device_)
+            fail(EINVAL, "option 'growable': '" + filename_ + "' is a block device, which cannot grow");
         probe();
         pool_ = std::make_unique<granule::sdk::thread_pool>(static_cast<unsigned>(threads));
         if (uring)
@@ -112,7 +118,10 @@ public:
     uint32_t node_flags() const
     {
         return (read_only_ ? GRANULE_NODE_READ_ONLY : 0) |
-               (block_device_ ? 0 : GRANULE_NODE_GROWABLE) | GRANULE_NODE_FUA |
+               (growable_ && !block_device_ && !read_only_ ? GRANULE_NODE_GROWABLE : 0) |
+               // A file takes O_DIRECT padding past its end (and ftruncate back).
+               (!block_device_ && !read_only_ ? GRANULE_NODE_PADDED_END : 0) |
+               GRANULE_NODE_FUA |
                GRANULE_NODE_ZERO_MAY_UNMAP | GRANULE_NODE_ZERO_NO_FALLBACK;
     }
 
@@ -447,6 +456,7 @@ private:
     std::string filename_;
     bool direct_;
     bool read_only_;
+    bool growable_;  // option growable: writes past the end extend the file
     std::string read_only_why_;  // an info line when the device made us read-only
     bool block_device_ = false;
     dio_alignment align_;

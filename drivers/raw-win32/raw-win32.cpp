@@ -104,13 +104,16 @@ public:
         {"cache.writethrough", GRANULE_OPT_BOOL, 0,
          "FILE_FLAG_WRITE_THROUGH: a write completes once it is on the medium (off)"},
         {"aio", GRANULE_OPT_STRING, 0, "I/O engine: iocp (iocp)"},
+        {"growable", GRANULE_OPT_BOOL, 0,
+         "a file grows when written past its end; an image file is fixed-size unless asked (off)"},
     };
 
     explicit raw_win32_node(const open_context &ctx)
         : filename_(ctx.options().get_string("filename")),
           direct_(ctx.options().get_bool("cache.direct", false)),
           writethrough_(ctx.options().get_bool("cache.writethrough", false)),
-          read_only_(ctx.read_only())
+          read_only_(ctx.read_only()),
+          growable_(ctx.options().get_bool("growable", false))
     {
         auto aio = ctx.options().get_string("aio", "iocp");
         if (aio != "iocp")
@@ -135,7 +138,10 @@ public:
     {
         if (kind_ != target_kind::file)
             return read_only_ ? GRANULE_NODE_READ_ONLY : 0;
-        return (read_only_ ? GRANULE_NODE_READ_ONLY : 0) | GRANULE_NODE_GROWABLE |
+        return (read_only_ ? GRANULE_NODE_READ_ONLY : 0) |
+               (growable_ && !read_only_ ? GRANULE_NODE_GROWABLE : 0) |
+               // NO_BUFFERING padding past the end, truncated back after.
+               (!read_only_ ? GRANULE_NODE_PADDED_END : 0) |
                GRANULE_NODE_ZERO_MAY_UNMAP | GRANULE_NODE_ZERO_NO_FALLBACK;
     }
 
@@ -364,6 +370,7 @@ private:
     bool direct_;
     bool writethrough_;
     bool read_only_;
+    bool growable_;  // option growable: writes past the end extend the file
     target_kind kind_ = target_kind::file;
     alignment_report align_;
     unique_handle handle_;

@@ -20,9 +20,10 @@
 // - a read returns the model as of its issue for every byte that no write in
 //   flight at its issue touches and no aligned write issued while it is in
 //   flight touches (an unaligned write issued later waits for the older
-//   read), zeroes past the end included;
+//   read), zeroes past the end of a growable node included;
 // - after each batch the whole device (and its length) equals the model;
-// - writes past the end of a fixed-size node fail and change nothing;
+// - writes and reads past the end of a fixed-size node fail with EIO and
+//   change nothing; truncate resizes either kind;
 // - discard is advisory: each discarded byte reads back as its old value or
 //   zero (the model takes what is read), bytes outside the whole
 //   pdiscard_alignment blocks it may drop must keep their old value;
@@ -89,7 +90,7 @@ struct buffers {
 struct op {
     enum kind_t { write, read, flush } kind;
     u64 id = 0, off = 0, len = 0;
-    bool expect_fail = false;  // a write past the end of a fixed-size node
+    bool expect_fail = false;  // a write or read past the end of a fixed-size node
     bool serialising = false;  // surely serialising (writes)
     buffers buf;
     std::future<granule::result<std::size_t>> io;
@@ -386,6 +387,8 @@ void run::issue_read()
     o->buf = make_buffers(o->len);
     for (const auto &b : o->buf.iov)
         std::memset(b.base, 0xee, b.len);
+    // A fixed-size device ends where it ends (EIO); its length never moves.
+    o->expect_fail = !growable_ && o->off + o->len > length_;
     o->expect.assign(model_.begin() + static_cast<std::ptrdiff_t>(o->off),
                      model_.begin() + static_cast<std::ptrdiff_t>(o->off + o->len));
     o->check.assign(o->len, true);
@@ -490,6 +493,12 @@ void run::end_batch()
         if (o->kind != op::read)
             continue;
         auto r = o->io.get();
+        if (o->expect_fail) {
+            if (r || r.error().code != EIO)
+                failed(o->name() + " past the end of a fixed-size device: " +
+                       (r ? std::string("succeeded") : r.error().message) + ", wanted EIO");
+            continue;
+        }
         if (!r)
             failed(o->name() + " failed: " + r.error().message);
         if (*r != o->len)
@@ -515,7 +524,15 @@ void run::compare_device(const char *when)
     if (dev_->length() != length_)
         failed(std::string("length ") + std::to_string(dev_->length()) + " " + when +
                ", the model has " + std::to_string(length_));
-    const u64 n = length_ + 777;  // and zeroes past the end
+    // And zeroes past the end of a growable device; a fixed-size one refuses.
+    const u64 n = growable_ ? length_ + 777 : length_;
+    if (!growable_) {
+        std::uint8_t past[777];
+        if (auto p = dev_->pread(length_ ? length_ - 1 : 0, past, sizeof past);
+            p || p.error().code != EIO)
+            failed(std::string("a read past the end of the fixed-size device ") + when +
+                   (p ? " succeeded" : ": " + p.error().message) + ", wanted EIO");
+    }
     std::vector<std::uint8_t> got(n, 0xee);
     auto r = dev_->pread(0, got.data(), n);
     if (!r || *r != n)
@@ -542,6 +559,11 @@ void run::discard()
     const u64 a = pdiscard_align_;
     const u64 start = (off + a - 1) / a * a;
     const u64 stop = std::min(off + len, length_) / a * a;
+    // A fixed-size device is read inside its end only (past it: EIO).
+    if (!growable_)
+        len = off < length_ ? std::min(len, length_ - off) : 0;
+    if (len == 0)
+        return;
     std::vector<std::uint8_t> got(len, 0xee);
     if (auto r = dev_->pread(off, got.data(), len); !r)
         failed("read after discard failed: " + r.error().message);
@@ -561,12 +583,8 @@ void run::truncate()
     end_batch();
     u64 to = in_.ConsumeIntegralInRange<u64>(0, write_cap);
     note("truncate " + std::to_string(to));
+    // An explicit resize works on a fixed-size device too (qemu-img resize).
     auto r = dev_->truncate(to);
-    if (!growable_) {
-        if (r)
-            failed("truncate of a fixed-size device succeeded");
-        return;
-    }
     if (!r)
         failed("truncate to " + std::to_string(to) + " failed: " + r.error().message);
     if (to < length_)

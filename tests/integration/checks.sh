@@ -141,7 +141,7 @@ zero_discard_check() {  # device
 # Growing a file through O_DIRECT with unaligned ends keeps the exact length.
 grow_check() {  # dir
     local f="$1/grow.img" model="$FIXTURE_DIR/grow.model" spec
-    spec="driver=raw-posix,filename=$f,cache.direct=on"
+    spec="driver=raw-posix,filename=$f,cache.direct=on,growable=on"
     log "-- growing $f through O_DIRECT"
     : >"$f"
     : >"$model"

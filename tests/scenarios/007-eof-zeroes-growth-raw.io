@@ -9,7 +9,7 @@
 # otherwise be overwritten by the first one's padded write and cut off by its
 # trim. Reads issued while a growing write is parked and overlapping it wait
 # for it. Finally raw-posix alone (byte-granular) sees the same bytes.
-#! spec: driver=blkdebug,align=4096,image.driver=raw-posix,image.filename=$IMG
+#! spec: driver=blkdebug,align=4096,image.driver=raw-posix,image.growable=on,image.filename=$IMG
 #! image-size: 5000
 #! show-image-size: yes
 
@@ -69,7 +69,7 @@ resume A
 aio_flush
 length
 
-open -o driver=raw-posix,filename=$IMG
+open -o driver=raw-posix,growable=on,filename=$IMG
 length
 read -P 0 0 4900
 read -P 0x33 4900 200

@@ -8,7 +8,7 @@
 # in-bounds write leaves the node at 5000 (info: "memory: size 5000"); and a
 # strict fixed-size memory node (align=4096) takes the write too.
 # (Regression test: these writes used to extend the file/node to 8192.)
-#! spec: driver=blkdebug,align=4096,image.driver=raw-posix,image.filename=$IMG
+#! spec: driver=blkdebug,align=4096,image.driver=raw-posix,image.growable=on,image.filename=$IMG
 #! image-size: 5000
 #! show-image-size: yes
 
@@ -38,7 +38,7 @@ read -P 0 5000 1000
 read -P 0x44 6000 100
 read -P 0 6100 4000
 
-open -o driver=raw-posix,filename=$IMG
+open -o driver=raw-posix,growable=on,filename=$IMG
 length
 read -P 0 0 4000
 read -P 0x22 4000 200

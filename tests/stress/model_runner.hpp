@@ -84,7 +84,9 @@ public:
     {
         const auto lim = dev.get_limits();
         align_ = std::max<u64>({lim.request_alignment, lim.min_mem_alignment, 1});
-        read_past_end_ = size_ == dev.length();
+        // Past the end a growable device reads zeroes; a fixed-size one
+        // fails (EIO), so reads stay inside it.
+        read_past_end_ = size_ == dev.length() && dev.growable();
         hot_window_ = std::min<u64>(size_, std::max<u64>(8 * align_, 32768));
     }
 

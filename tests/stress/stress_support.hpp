@@ -227,7 +227,9 @@ inline stack open_stack(const std::string &backend, std::string spec, std::uint6
     if (spec.empty()) {
         std::string image;
         if (backend == "memory") {
-            image = "image.driver=memory,image.size=" + std::to_string(size);
+            // growable: reads past the end return zeroes, which the
+            // model checks (a fixed-size device fails them).
+            image = "image.driver=memory,image.growable=on,image.size=" + std::to_string(size);
         } else if (backend == "raw-posix") {
             auto tmpl = (std::filesystem::temp_directory_path() / "granule-stress-XXXXXX").string();
             int fd = mkstemp(tmpl.data());
@@ -235,7 +237,8 @@ inline stack open_stack(const std::string &backend, std::string spec, std::uint6
                 fail("cannot create a temp file " + tmpl + ": " + std::strerror(errno));
             ::close(fd);
             s.temp = tmpl;
-            image = "image.driver=raw-posix,image.filename=" + s.temp + raw_posix_extra;
+            image = "image.driver=raw-posix,image.growable=on,image.filename=" + s.temp +
+                    raw_posix_extra;
         } else {
             std::fprintf(stderr, "unknown backend '%s'\n", backend.c_str());
             std::exit(2);

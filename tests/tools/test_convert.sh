@@ -63,7 +63,7 @@ cp src.img mid.img
 truncate -s 0 mid.img
 if expect_rc "convert through blkdebug stacks" 0 out3 "$GI" convert -n -c 100000 -S 3000 \
     "driver=blkdebug,align=4096,image.filename=src.img" \
-    "driver=blkdebug,align=4096,image.filename=mid.img"; then
+    "driver=blkdebug,align=4096,image.growable=on,image.filename=mid.img"; then
     cmp src.img mid.img >&2 || fail "mid.img (through blkdebug) differs from src.img"
     ok "through blkdebug align=4096, chunk 100000, sparse 3000"
 fi

@@ -20,7 +20,7 @@ for cache in off on; do
     cp g.img orig.img
     # 256 blocks of 1 KiB: the kernel writes up to 262144 and stops there.
     out=$( (trap '' XFSZ; ulimit -f 256
-            exec "$IO" --no-timing --image-opts "driver=raw-posix,filename=g.img,cache.direct=$cache" \
+            exec "$IO" --no-timing --image-opts "driver=raw-posix,filename=g.img,growable=on,cache.direct=$cache" \
                 -c 'write -P 1 200000 100000' -c length -c 'read -P 0 200020 1000' \
                 -c 'write -P 2 0 100' -c length) 2>&1)
     rc=$?

@@ -42,7 +42,7 @@ private slots:
     void reads_past_eof();
     void write_in_last_partial_block_data();
     void write_in_last_partial_block();
-    void write_past_end_enospc();
+    void past_end_of_fixed_size_eio();
     void growable_grows_exactly_data();
     void growable_grows_exactly();
     void max_transfer_splits_data();
@@ -200,7 +200,9 @@ void tst_device::write_in_last_partial_block()
     QVERIFY2(e.empty(), e.c_str());
 }
 
-void tst_device::write_past_end_enospc()
+// A fixed-size device (the default) ends where it ends, as qemu's raw:
+// a write or a read reaching past it fails with EIO and changes nothing.
+void tst_device::past_end_of_fixed_size_eio()
 {
     modelled_device d("driver=memory,size=64k,align=512");
     QVERIFY2(d.dev, d.error.c_str());
@@ -208,13 +210,18 @@ void tst_device::write_past_end_enospc()
     const auto data = pattern(9, 200);
     auto r = d.dev->pwrite(65536 - 100, data.data(), data.size());
     QVERIFY(!r);
-    QCOMPARE(r.error().code, ENOSPC);
+    QCOMPARE(r.error().code, EIO);
     const auto msg = QString::fromStdString(r.error().message);
     QVERIFY2(msg.contains("offset 65436") && msg.contains("65536"), qPrintable(msg));
+    std::vector<std::uint8_t> buf(200, 0xab);
+    auto rd = d.dev->pread(65536 - 100, buf.data(), buf.size());
+    QVERIFY(!rd);
+    QCOMPARE(rd.error().code, EIO);
+    QVERIFY(std::all_of(buf.begin(), buf.end(), [](auto b) { return b == 0xab; }));
     // Nothing was written, not even the part that fitted.
     auto e = d.check_all();
     QVERIFY2(e.empty(), e.c_str());
-    QCOMPARE(d.dev->get_stats().failed_requests, std::uint64_t(1));
+    QCOMPARE(d.dev->get_stats().failed_requests, std::uint64_t(2));
 }
 
 void tst_device::growable_grows_exactly_data()

@@ -178,6 +178,20 @@ int convert_command(int argc, char **argv)
         }
     };
 
+    // A created image has the source's length from the start (as qemu-img
+    // convert creates it): image files are fixed-size, and the holes the
+    // copy skips are already there.
+    if (created) {
+        std::error_code ec;
+        std::filesystem::resize_file(dst_path, (*src)->length(), ec);
+        if (ec) {
+            std::fprintf(stderr, "granule-img convert: can't size DST '%s' to %llu bytes: %s\n",
+                         a.dst.c_str(), static_cast<unsigned long long>((*src)->length()),
+                         ec.message().c_str());
+            remove_created();
+            return 1;
+        }
+    }
     auto dst = open_device(a.dst, a.dst_opts);
     if (!dst) {
         std::fprintf(stderr, "granule-img convert: can't open DST %s: %s\n",

@@ -17,7 +17,8 @@
  *     zero by a driver filling one; a member added in 1.y is used only when the
  *     other side's minor (granule_driver.abi_version, granule_host.abi_version)
  *     is >= y. Each member added after 1.0 names its minor below.
- * 1.0: this layout without max_iov. 1.1: granule_limits.max_iov.
+ * 1.0: this layout without max_iov. 1.1: granule_limits.max_iov,
+ * GRANULE_NODE_PADDED_END.
  *
  * Units: offsets and lengths are bytes. Results: >= 0 success, < 0 is -errno.
  * Threads: the host calls submit/flush/discard/write_zeroes/block_status, poll and
@@ -35,8 +36,9 @@
  * read may cover the whole last block (it completes short); a write to a
  * fixed-size node ends exactly at the node's end, so its length may then be
  * unaligned, and so may its LAST iovec's length (never a base address: the
- * lengths add up to the request's); a growable node may be written up to the
- * aligned end (the host truncates the padding away afterwards).
+ * lengths add up to the request's); a growable node, or one that declared
+ * GRANULE_NODE_PADDED_END, may be written up to the aligned end (the host
+ * truncates the padding away afterwards).
  * Flags: the host passes a GRANULE_REQ_* flag to a node only when the node
  * declared the matching GRANULE_NODE_* flag at open; every other bit is zero.
  */
@@ -249,6 +251,11 @@ struct granule_open_args {
 #define GRANULE_NODE_FUA 4u        /* submit and write_zeroes honour GRANULE_REQ_FUA */
 #define GRANULE_NODE_ZERO_MAY_UNMAP 8u     /* write_zeroes honours GRANULE_REQ_MAY_UNMAP */
 #define GRANULE_NODE_ZERO_NO_FALLBACK 16u  /* write_zeroes honours GRANULE_REQ_NO_FALLBACK */
+/* 1.1: a write may cover the aligned end past the node's length; the host then
+ * truncates the node back (the truncate hook is needed). For a file whose length
+ * is not a multiple of its O_DIRECT alignment, where a write ending exactly at
+ * the node's end would be refused. A growable node does this anyway. */
+#define GRANULE_NODE_PADDED_END 32u
 
 struct granule_open_result {
     uint32_t struct_size;

@@ -54,7 +54,7 @@ int main()
     auto file = (dir / "img").string();
     { std::FILE *f = std::fopen(file.c_str(), "w"); if (f) std::fclose(f); }
 
-    auto dev = granule::device::open("driver=raw-posix,filename=" + file + ",cache.direct=on");
+    auto dev = granule::device::open("driver=raw-posix,filename=" + file + ",cache.direct=on,growable=on");
     check(bool(dev), "default aio opens without io_uring");
     if (dev) {
         auto tree = (*dev)->describe();
