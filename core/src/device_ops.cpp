@@ -175,7 +175,7 @@ asio::awaitable<result<void>> device_impl::zeroes_tracked(std::uint64_t offset, 
 {
     if (auto v = validate("write_zeroes", offset, bytes); !v)
         co_return v.error();
-    if (static_cast<std::uint32_t>(flags) & ~7u)
+    if (has_unknown(flags))
         co_return make_error(EINVAL, "write_zeroes at offset " + std::to_string(offset) +
                                          ": unknown flags " +
                                          std::to_string(static_cast<std::uint32_t>(flags)));

@@ -276,7 +276,7 @@ asio::awaitable<result<std::size_t>> device_impl::pwritev(std::uint64_t offset,
         co_return v.error();
     }
     if (has(flags, request_flags::may_unmap) || has(flags, request_flags::no_fallback) ||
-        static_cast<std::uint32_t>(flags) & ~7u) {
+        has_unknown(flags)) {
         bump(counters.failed_requests);
         co_return make_error(EINVAL, "write at offset " + std::to_string(offset) +
                                          ": only the flag fua applies to a write (flags " +

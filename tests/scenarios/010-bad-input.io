@@ -1,8 +1,9 @@
 # 010: bad input through granule-io never crashes, never reaches the device,
-# and leaves the data alone: zero lengths, negative offsets, offset + length
-# past 2^63-1, bad numbers and suffixes, bad patterns and options, unknown
+# and leaves the data alone: zero lengths (accepted as qemu-io does: nothing
+# moves), negative offsets, offset + length past 2^63-1, bad numbers and
+# suffixes ("1.5k" is a good one, as in qemu), bad patterns and options, unknown
 # commands, usage errors, breakpoints on unknown events; then writes refused
-# by the device: past the end of a fixed-size memory node (ENOSPC naming the
+# by the device: past the end of a fixed-size memory node (EIO naming the
 # offset, length, end and size), and every kind of write on a read-only open
 # (EROFS); then opens that fail (non-power-of-two align, unknown driver,
 # unknown option, missing file), after which no device is open. Each part
@@ -15,7 +16,7 @@ write -P 0x5a 4000 200
 # Numbers.
 read 0 0
 write 0 0
-writev 0 512 0
+writev 0 0 0
 aio_write 0 0
 read -1 512
 write -1 1

@@ -124,6 +124,9 @@ void tst_options::parse_size_ok_data()
     QTest::newRow("plain") << "4096" << qulonglong(4096);
     QTest::newRow("bytes_suffix") << "512b" << qulonglong(512);
     QTest::newRow("k") << "4k" << qulonglong(4096);
+    QTest::newRow("fraction_k") << "1.5k" << qulonglong(1536);  // as qemu sizes
+    QTest::newRow("fraction_M") << "0.25M" << qulonglong(262144);
+    QTest::newRow("fraction_truncated") << "1.1k" << qulonglong(1126);
     QTest::newRow("K") << "64K" << qulonglong(65536);
     QTest::newRow("M") << "1M" << qulonglong(1 << 20);
     QTest::newRow("m") << "3m" << qulonglong(3 << 20);
@@ -158,7 +161,10 @@ void tst_options::parse_size_errors_data()
     QTest::newRow("only_suffix") << "k" << "not a number";
     QTest::newRow("hex_no_digits") << "0x" << "suffix";
     QTest::newRow("trailing") << "12kb" << "trailing";
-    QTest::newRow("decimal_point") << "1.5M" << "trailing";
+    QTest::newRow("fraction_without_suffix") << "1.5" << "a fraction needs a suffix";
+    QTest::newRow("fraction_of_bytes") << "1.5b" << "a fraction needs a suffix";
+    QTest::newRow("fraction_no_digits") << "1.k" << "not a number";
+    QTest::newRow("fraction_hex") << "0x1.5k" << "trailing";
     QTest::newRow("space") << "4 k" << "trailing";
     QTest::newRow("unknown_suffix") << "4q" << "unknown suffix";
     QTest::newRow("hex_suffix") << "0x10k" << "trailing";

@@ -76,6 +76,9 @@ bool start(const invocation &inv, bool is_write)
     if (!req) {
         return false;
     }
+    if (req->total == 0) {
+        return report_empty(inv, *req);
+    }
     shell &sh = inv.sh;
     granule::device *dev = sh.dev();
     auto a = std::make_shared<aio_request>(aio_request{&sh, std::string(inv.cmd.name),

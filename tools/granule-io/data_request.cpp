@@ -14,7 +14,8 @@ std::optional<data_request> parse_data_request(const invocation &inv, bool is_wr
 {
     std::string_view name = inv.cmd.name;
     std::string error;
-    auto args = parse_args(name, inv.args, is_write ? "P:qzm:fun" : "P:qvm:", {}, error);
+    // -p: qemu-io's old "use pread/pwrite" switch, accepted and ignored there too.
+    auto args = parse_args(name, inv.args, is_write ? "P:qzm:funp" : "P:qvm:p", {}, error);
     if (!args) {
         inv.fail(error);
         inv.usage();
@@ -85,7 +86,7 @@ std::optional<data_request> parse_data_request(const invocation &inv, bool is_wr
     }
     req.offset = *offset;
     for (std::size_t i = 1; i < pos.size(); ++i) {
-        auto len = parse_length(name, pos[i], error);
+        auto len = parse_number(name, "length", pos[i], error);
         // Both checks bound len and total by 2^63 - 1, so the sum can't wrap.
         if (!len || !check_range(name, req.offset, *len, error) ||
             !check_range(name, req.offset, req.total + *len, error)) {
@@ -96,8 +97,8 @@ std::optional<data_request> parse_data_request(const invocation &inv, bool is_wr
         req.total += *len;
     }
     if (!req.zero && req.total > max_buffer_bytes) {
-        inv.fail(std::string(name) + ": length " + std::to_string(req.total) + " exceeds the " +
-                 std::to_string(max_buffer_bytes) + "-byte buffer limit");
+        inv.fail("length cannot exceed " + std::to_string(max_buffer_bytes) + ", given " +
+                 std::to_string(req.total));
         return std::nullopt;
     }
     return req;
@@ -116,6 +117,14 @@ std::optional<buffer_list> allocate_buffers(const invocation &inv, const data_re
     }
     buffers->fill(req.is_write ? req.pattern.value_or(0xcd) : 0xab);
     return buffers;
+}
+
+bool report_empty(const invocation &inv, const data_request &req)
+{
+    bool ok = true;
+    inv.sh.out().write(completion_text(req, nullptr, 0, std::chrono::nanoseconds(0),
+                                       inv.sh.timing(), ok));
+    return ok;
 }
 
 std::string completion_text(const data_request &req, const buffer_list *buffers,

@@ -30,15 +30,17 @@ struct data_request {
     std::uint64_t total = 0;
 };
 
-// One buffer per command is capped like qemu-io's BDRV_REQUEST_MAX_BYTES, so
-// a typo such as "read 0 1T" fails cleanly instead of exhausting memory.
-inline constexpr std::uint64_t max_buffer_bytes = std::uint64_t{1} << 31;
+// One buffer per command is capped at qemu-io's BDRV_REQUEST_MAX_BYTES
+// (2 GiB - 512), so a typo such as "read 0 1T" fails cleanly, as there,
+// instead of exhausting memory.
+inline constexpr std::uint64_t max_buffer_bytes = (std::uint64_t{1} << 31) - 512;
 inline constexpr std::size_t buffer_base_alignment = 4096;
 // qemu-io -m: every buffer this far past an aligned address (its MISALIGN_OFFSET).
 inline constexpr std::size_t qemu_misalign = 16;
 
 // Parses "[options] off len [len...]" (a single len unless vectored),
-// printing the reason on failure.
+// printing the reason on failure. Length 0 is accepted, as by qemu-io: such
+// a request moves nothing and reaches no device (report_empty).
 std::optional<data_request> parse_data_request(const invocation &inv, bool is_write,
                                                bool vectored);
 
@@ -53,6 +55,10 @@ std::optional<buffer_list> allocate_buffers(const invocation &inv, const data_re
 std::string completion_text(const data_request &req, const buffer_list *buffers,
                             std::uint64_t transferred, std::chrono::nanoseconds elapsed,
                             bool timing, bool &ok);
+
+// A request of length 0: its report at once, without the device (the API
+// refuses length 0; qemu-io reports "read 0/0 bytes at offset N").
+bool report_empty(const invocation &inv, const data_request &req);
 
 // The error's message, or strerror of its code when the message is empty.
 std::string error_text(const granule::error &e);

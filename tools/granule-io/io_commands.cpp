@@ -34,6 +34,9 @@ bool transfer(const invocation &inv, bool is_write, bool vectored)
     if (!req) {
         return false;
     }
+    if (req->total == 0) {
+        return report_empty(inv, *req);
+    }
     shell &sh = inv.sh;
     granule::device *dev = sh.dev();
     std::string name(inv.cmd.name);

@@ -79,6 +79,12 @@ constexpr bool has(request_flags set, request_flags f)
 {
     return (static_cast<std::uint32_t>(set) & static_cast<std::uint32_t>(f)) != 0;
 }
+// Whether set holds a bit that is no flag of the list above.
+constexpr bool has_unknown(request_flags set)
+{
+    constexpr auto known = request_flags::fua | request_flags::may_unmap | request_flags::no_fallback;
+    return (static_cast<std::uint32_t>(set) & ~static_cast<std::uint32_t>(known)) != 0;
+}
 
 // What block_status says about [offset, offset + bytes).
 struct block_extent {

@@ -173,7 +173,8 @@ struct granule_block_status {
 enum granule_option_type {
     GRANULE_OPT_STRING = 0,
     GRANULE_OPT_SIZE = 1,   /* unsigned: decimal, optionally with one of b k M G T P E (powers of
-                               1024) or 0x hex; drivers get it as decimal bytes */
+                               1024; with k..E a fraction too, truncated: 1.5k) or 0x hex;
+                               drivers get it as decimal bytes */
     GRANULE_OPT_BOOL = 2,   /* on/off, true/false, yes/no, 1/0 */
     GRANULE_OPT_INT = 3     /* signed decimal: optional -, digits (granule/value_parse.hpp) */
 };

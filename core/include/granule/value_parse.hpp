@@ -3,7 +3,9 @@
 // a size or an integer means the same on both sides of the ABI.
 //
 //   size: decimal, or 0x hex; decimal may end in one suffix b k M G T P E
-//         (case-insensitive, powers of 1024); no sign, no spaces
+//         (case-insensitive, powers of 1024), and with k..E may have a
+//         fraction, truncated to whole bytes ("1.5k" = 1536, as qemu's
+//         sizes); no sign, no spaces
 //   bool: on/off, true/false, yes/no, 1/0
 //   int:  optional '-', decimal digits; no '+', no spaces
 // Each returns the value, or why not (a static string for the caller to
@@ -56,6 +58,21 @@ constexpr parsed<std::uint64_t> parse_size(std::string_view text)
     }
     if (digits == 0)
         return out{0, "not a number"};
+    // A decimal fraction: numerator / denominator, at most 18 digits.
+    std::uint64_t numerator = 0, denominator = 1;
+    if (base == 10 && i < text.size() && text[i] == '.') {
+        std::size_t fraction_digits = 0;
+        for (++i; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i, ++fraction_digits) {
+            if (fraction_digits == 18)
+                return out{0, "too many decimals"};
+            numerator = numerator * 10 + static_cast<unsigned>(text[i] - '0');
+            denominator *= 10;
+        }
+        if (fraction_digits == 0)
+            return out{0, "not a number"};
+        if (i == text.size())
+            return out{0, "a fraction needs a suffix (k, M, G, T, P, E)"};
+    }
     if (i == text.size())
         return out{value, nullptr};
     if (i + 1 != text.size() || base == 16)
@@ -73,7 +90,20 @@ constexpr parsed<std::uint64_t> parse_size(std::string_view text)
     }
     if (shift && value > (max >> shift))
         return out{0, "too large"};
-    return out{value << shift, nullptr};
+    if (denominator > 1 && shift == 0)
+        return out{0, "a fraction needs a suffix (k, M, G, T, P, E)"};
+    // The fraction's whole bytes, bit by bit (exact, no overflow: the
+    // numerator stays below the denominator <= 10^18).
+    std::uint64_t fraction = 0;
+    for (int b = 0; b < shift; ++b) {
+        numerator *= 2;
+        fraction = fraction * 2 + (numerator >= denominator ? 1 : 0);
+        if (numerator >= denominator)
+            numerator -= denominator;
+    }
+    if ((value << shift) > max - fraction)
+        return out{0, "too large"};
+    return out{(value << shift) + fraction, nullptr};
 }
 
 constexpr parsed<bool> parse_bool(std::string_view text)
@@ -115,6 +145,10 @@ constexpr parsed<std::int64_t> parse_int(std::string_view text)
 static_assert(parse_size("4k").value == 4096 && parse_size("0x1000").value == 4096);
 static_assert(parse_size("512b").value == 512 && !parse_size("0x10k") && !parse_size(" 1"));
 static_assert(!parse_size("16E") && parse_size("15E").value == 15ull << 60);
+static_assert(parse_size("1.5k").value == 1536 && parse_size("0.5M").value == 524288);
+static_assert(parse_size("1.1k").value == 1126 && !parse_size("1.5") && !parse_size("1.5b"));
+static_assert(!parse_size("1.k") && !parse_size("0x1.5k") && parse_size("15.99E").value > (15ull << 60));
+static_assert(!parse_size("1.0000000000000000001k"));  // 19 decimals
 static_assert(parse_int("-9223372036854775808").value == std::numeric_limits<std::int64_t>::min());
 static_assert(!parse_int("9223372036854775808") && !parse_int("+1") && !parse_int(" 1"));
 static_assert(parse_bool("yes").value && !parse_bool("maybe"));
