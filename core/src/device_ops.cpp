@@ -22,6 +22,33 @@ namespace asio = boost::asio;
 
 namespace {
 constexpr std::uint64_t zero_chunk = 1 << 20;
+
+// How a zeroing of [offset, offset + bytes) splits: the middle, aligned to
+// the granularity, through the driver's write_zeroes, the ends as zero
+// buffers; all_buffers says why none of it can go to the driver, if so.
+// One place for the rule, so a no_fallback request is refused up front for
+// exactly the cases where the zeroing would write buffers.
+struct zero_split {
+    std::uint64_t granularity, start, stop;
+    const char *all_buffers;
+};
+
+zero_split split_zeroes(bool has_hook, bool has_backing, std::uint64_t zero_align,
+                        std::uint64_t io_align, std::uint64_t length, std::uint64_t offset,
+                        std::uint64_t bytes)
+{
+    const auto a = std::max(zero_align, io_align);
+    const auto end = offset + bytes;
+    zero_split z{a, align_up(offset, a), align_down(end, a), nullptr};
+    // Over a backing node the driver may punch a hole, which would show the
+    // backing's data instead of zeroes.
+    z.all_buffers = !has_hook                           ? "the driver has no efficient zeroing"
+                    : has_backing                       ? "a backing node shows through holes"
+                    : z.start >= z.stop                 ? "the range is not aligned to the zeroing granularity"
+                    : align_up(end, io_align) > length ? "the range reaches past the end"
+                                                        : nullptr;
+    return z;
+}
 }  // namespace
 
 asio::awaitable<result<void>> device_impl::flush()
@@ -181,24 +208,24 @@ asio::awaitable<result<void>> device_impl::zeroes_tracked(std::uint64_t offset, 
                                          std::to_string(static_cast<std::uint32_t>(flags)));
     if (auto w = check_writable("write_zeroes", offset, bytes); !w)
         co_return w.error();
-    const auto &d = root_->driver();
-    const auto a = std::max(limits_.pwrite_zeroes_alignment, io_align());
-    const auto end = offset + bytes;
-    const auto start = align_up(offset, a);
-    const auto stop = align_down(end, a);
     // Checked before anything is touched: no part may need zero buffers.
     if (has(flags, request_flags::no_fallback)) {
-        const char *why = !d.write_zeroes || !(root_->flags() & GRANULE_NODE_ZERO_NO_FALLBACK)
+        const auto &d = root_->driver();
+        const auto z = split_zeroes(d.write_zeroes, backing_.n != nullptr,
+                                    limits_.pwrite_zeroes_alignment, io_align(), length(), offset,
+                                    bytes);
+        const char *why = !(root_->flags() & GRANULE_NODE_ZERO_NO_FALLBACK)
                               ? "the driver has no efficient zeroing"
-                          : backing_.n                     ? "a backing node shows through holes"
-                          : start != offset || stop != end ? "the range is not aligned to the zeroing granularity"
-                          : align_up(end, io_align()) > length() ? "the range reaches past the end"
-                                                                 : nullptr;
+                          : z.all_buffers ? z.all_buffers
+                          : z.start != offset || z.stop != offset + bytes
+                              ? "the range is not aligned to the zeroing granularity"
+                              : nullptr;
         if (why)
             co_return make_error(ENOTSUP, "write_zeroes at offset " + std::to_string(offset) +
                                               ", length " + std::to_string(bytes) +
                                               " (no_fallback): " + why + " (granularity " +
-                                              std::to_string(a) + ", driver '" + d.name + "')");
+                                              std::to_string(z.granularity) + ", driver '" +
+                                              d.name + "')");
     }
     const bool fua = has(flags, request_flags::fua);
     const std::uint32_t fua_flag = fua && native_fua() ? GRANULE_REQ_FUA : 0;
@@ -224,19 +251,16 @@ asio::awaitable<result<void>> device_impl::zero_range(std::uint64_t offset, std:
     co_await serialise_write(req, offset, bytes);
 
     const auto &d = root_->driver();
-    const auto a = std::max(limits_.pwrite_zeroes_alignment, io_align());
-    const auto end = offset + bytes;
-    const auto start = align_up(offset, a);
-    const auto stop = align_down(end, a);
+    const auto z = split_zeroes(d.write_zeroes, backing_.n != nullptr,
+                                limits_.pwrite_zeroes_alignment, io_align(), length(), offset,
+                                bytes);
+    const auto end = offset + bytes, start = z.start, stop = z.stop;
     const auto fua = zero_flags & GRANULE_REQ_FUA;
-    // Past the end, unsupported or smaller than one aligned block: plain
-    // writes; over a backing node too (the driver may punch a hole, which
-    // would show the backing's data instead of zeroes). NO_FALLBACK
-    // requests were checked not to come here (zeroes_tracked).
-    if (!d.write_zeroes || backing_.n || align_up(end, io_align()) > length() || start >= stop) {
-        if (zero_flags & GRANULE_REQ_NO_FALLBACK)  // a truncate ran while we waited
+    if (z.all_buffers) {
+        // zeroes_tracked refused these up front; a truncate ran while we waited.
+        if (zero_flags & GRANULE_REQ_NO_FALLBACK)
             co_return make_error(ENOTSUP, "write_zeroes at offset " + std::to_string(offset) +
-                                              " (no_fallback): the range reaches past the end");
+                                              " (no_fallback): " + z.all_buffers);
         co_return co_await write_zero_buffers(offset, bytes, fua);
     }
     if (auto r = co_await write_zero_buffers(offset, start - offset, fua); !r)
