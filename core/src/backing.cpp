@@ -99,10 +99,10 @@ void device_impl::refresh_limits()
     if (!backing_.n)
         return;
     auto from_backing = backing_.n->get_limits();
-    static const auto defaults = limits::default_sources();
-    for (std::size_t i = 0; i < from_backing.sources.size(); ++i)
-        if (from_backing.sources[i] != defaults[i])  // a default is nobody's
-            from_backing.sources[i] = "backing " + from_backing.sources[i];
+    for (const auto &f : limit_fields)
+        if (!from_backing.source_is_default(f.id))  // a default is nobody's
+            from_backing.sources[static_cast<std::size_t>(f.id)] =
+                "backing " + from_backing.source(f.id);
     limits_ = inherit(limits_, from_backing);
     // Every overlay write covers whole granules, so a granule is either a
     // hole (the backing's) or wholly the overlay's.

@@ -30,11 +30,10 @@ granule_limits to_abi(const limits &l)
     granule_limits out{};
     out.struct_size = sizeof out;
     // A source that is still the default goes out as NULL: "nobody said".
-    static const auto defaults = limits::default_sources();
-#define GRANULE_TO_ABI_(name, kind)                                         \
-    out.name.value = l.name;                                                \
-    out.name.source = l.source(limit_id::name) == defaults[index(limit_id::name)] \
-                          ? nullptr                                         \
+#define GRANULE_TO_ABI_(name, kind)                                        \
+    out.name.value = l.name;                                               \
+    out.name.source = l.source_is_default(limit_id::name)                  \
+                          ? nullptr                                        \
                           : l.source(limit_id::name).c_str();
     GRANULE_LIMITS_FIELDS(GRANULE_TO_ABI_)
 #undef GRANULE_TO_ABI_
@@ -85,12 +84,11 @@ void take(limits &out, const limits &from, limit_id id, std::uint64_t limits::*m
 
 limits inherit(const limits &parent, const limits &child)
 {
-    static const auto defaults = limits::default_sources();
     limits out = parent;
     for (const auto &f : limit_fields) {
         const auto p = parent.*f.member, c = child.*f.member;
         // On a tie, a source someone gave beats the parent's default.
-        const bool tie_to_child = c == p && parent.source(f.id) == defaults[index(f.id)];
+        const bool tie_to_child = c == p && parent.source_is_default(f.id);
         bool child_wins = false;
         switch (f.kind) {
         case limit_kind::alignment:

@@ -57,6 +57,12 @@ struct limits {
     std::array<std::string, limit_count> sources = default_sources();
 
     const std::string &source(limit_id id) const { return sources[static_cast<std::size_t>(id)]; }
+    // Whether nobody set the value: its source is still the default one.
+    bool source_is_default(limit_id id) const
+    {
+        static const auto defaults = default_sources();
+        return source(id) == defaults[static_cast<std::size_t>(id)];
+    }
     bool operator==(const limits &o) const
     {
         return true
