@@ -219,8 +219,11 @@ private:
     std::thread thread_;
 };
 
-// I/O errors name the operation, offset and length.
+// I/O errors name the operation, offset and length once: the driver's
+// message when it gave one, else "<op> of N bytes at offset O: <errno text>".
 error io_error(const char *op, std::uint64_t offset, std::uint64_t bytes, std::int64_t rc,
                const std::string &detail);
+// A failed resize: the driver's message, else "truncate to N bytes: <errno text>".
+error resize_error(std::uint64_t new_length, int rc, const std::string &detail);
 
 }  // namespace granule

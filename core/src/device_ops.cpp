@@ -123,8 +123,11 @@ asio::awaitable<result<block_extent>> device_impl::block_status(std::uint64_t of
     const auto blen = static_cast<std::uint64_t>(std::max<std::int64_t>(backing_.n->length(), 0));
     if (offset >= blen)
         co_return top;
-    co_return co_await node_block_status(*backing_.n, offset, std::min(top->bytes, blen - offset),
-                                         blen);
+    auto below = co_await node_block_status(*backing_.n, offset,
+                                            std::min(top->bytes, blen - offset), blen);
+    if (below)
+        below->allocated = false;
+    co_return below;
 }
 
 asio::awaitable<result<void>> device_impl::pdiscard(std::uint64_t offset, std::uint64_t bytes)
@@ -301,7 +304,7 @@ asio::awaitable<result<void>> device_impl::truncate(std::uint64_t new_length)
     char err[256] = "";
     int rc = root_->driver().truncate(root_->state(), new_length, err, sizeof err);
     if (rc < 0)
-        co_return io_error("truncate", new_length, 0, rc, err);
+        co_return resize_error(new_length, rc, err);
     auto now = root_->length();
     length_.store(now >= 0 ? static_cast<std::uint64_t>(now) : new_length);
     co_return result<void>{};

@@ -28,15 +28,26 @@ const char *op_name(std::uint32_t op) { return op == GRANULE_OP_READ ? "read" : 
 
 }  // namespace
 
+// Said once: a driver's message names its request, file and errno (the
+// ABI asks it to), so it is the whole message; without one, the core names
+// the request and the errno.
 error io_error(const char *op, std::uint64_t offset, std::uint64_t bytes, std::int64_t rc,
                const std::string &detail)
 {
     int code = rc < 0 ? static_cast<int>(-rc) : EIO;
-    std::string msg = std::string(op) + " at offset " + std::to_string(offset) + ", length " +
-                      std::to_string(bytes) + " failed: " + platform::error_text(code);
     if (!detail.empty())
-        msg += " (" + detail + ")";
-    return make_error(code, msg);
+        return make_error(code, detail);
+    return make_error(code, std::string(op) + " of " + std::to_string(bytes) + " bytes at offset " +
+                                std::to_string(offset) + ": " + platform::error_text(code));
+}
+
+error resize_error(std::uint64_t new_length, int rc, const std::string &detail)
+{
+    int code = rc < 0 ? -rc : EIO;
+    if (!detail.empty())
+        return make_error(code, detail);
+    return make_error(code, "truncate to " + std::to_string(new_length) +
+                                " bytes: " + platform::error_text(code));
 }
 
 result<void> device_impl::validate(const char *op, std::uint64_t offset, std::uint64_t bytes) const
@@ -82,8 +93,10 @@ asio::awaitable<result<void>> device_impl::raise_event(const char *event, std::u
         n->driver().debug_event(n->state(), event, offset, bytes, cb, opaque);
         return 0;
     });
+    // The event is the core's name for a step of the user's write: the
+    // message speaks of the write (blkdebug's names the event it was given).
     if (r.value < 0)
-        co_return io_error(event, offset, bytes, r.value, r.message);
+        co_return io_error("write", offset, bytes, r.value, r.message);
     co_return result<void>{};
 }
 
@@ -146,8 +159,10 @@ asio::awaitable<result<std::uint64_t>> device_impl::submit_to(node &n, std::uint
         done += std::min(got, chunk);
         if (got < chunk) {
             if (op == GRANULE_OP_WRITE)
-                co_return io_error("write", aligned_offset + done, chunk - got, -EIO,
-                                   "short write");
+                co_return make_error(EIO, "write of " + std::to_string(chunk) +
+                                              " bytes at offset " +
+                                              std::to_string(aligned_offset + done - got) +
+                                              ": the driver wrote only " + std::to_string(got));
             break;  // end of file: the caller zero-fills
         }
     }
@@ -441,7 +456,7 @@ result<void> device_impl::trim_padding_past(std::uint64_t end)
         char err[256] = "";
         int rc = root_->driver().truncate(root_->state(), end, err, sizeof err);
         if (rc < 0)
-            return io_error("truncate", end, 0, rc, err);
+            return resize_error(end, rc, err);
     }
     auto now = root_->length();
     length_.store(now > 0 ? static_cast<std::uint64_t>(now) : end, std::memory_order_relaxed);

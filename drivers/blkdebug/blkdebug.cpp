@@ -3,6 +3,7 @@
 // blkdebug, iotest 077) and alignment corner cases on any backend.
 #include <granule/driver.hpp>
 
+#include <cstring>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -317,8 +318,10 @@ private:
             if (!it->second.matches(event, off, len))
                 continue;
             int error = it->second.error;
-            std::string msg = "blkdebug: injected error " + std::to_string(error) + " at " +
-                              std::string(event) + " (" + it->second.key + ")";
+            std::string msg = "blkdebug: injected error " + std::to_string(error) + " (" +
+                              std::strerror(error) + ") at " + std::string(event) + ", " +
+                              std::to_string(len) + " bytes at offset " + std::to_string(off) +
+                              " (" + it->second.key + ")";
             if (it->second.once)
                 rules_.erase(it);
             lock.unlock();

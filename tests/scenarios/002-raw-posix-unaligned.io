@@ -25,6 +25,7 @@ readv -P 0x44 -m 3 20000 4096 5000
 read -P 0 29096 36440
 
 # The same bytes through a different stack.
+close
 open -o driver=raw-posix,filename=$IMG,aio=threads
 length
 read -P 0 0 100

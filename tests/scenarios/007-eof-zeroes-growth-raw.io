@@ -69,6 +69,7 @@ resume A
 aio_flush
 length
 
+close
 open -o driver=raw-posix,growable=on,filename=$IMG
 length
 read -P 0 0 4900

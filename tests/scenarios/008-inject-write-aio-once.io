@@ -10,6 +10,7 @@
 
 write -P 0x01 0 16k
 write -P 0x02 5000 100
+close
 open -o driver=blkdebug,align=4096,inject-error.0.event=write_aio,inject-error.0.once=on,image.driver=raw-posix,image.filename=$IMG
 write -P 0x03 4100 2000
 stats

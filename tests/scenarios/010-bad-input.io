@@ -66,6 +66,7 @@ read -P 0 0 4000
 read -P 0 4200 4000
 
 # Past the end of a fixed-size node.
+close
 open -o driver=blkdebug,align=4096,image.driver=memory,image.size=1M
 write -P 0x77 1048476 100
 write 1048575 2
@@ -81,6 +82,7 @@ read -P 0 1M 4096
 length
 
 # Read-only open of the file: every write path refuses, nothing changes.
+close
 open -r -o driver=blkdebug,align=4096,image.driver=raw-posix,image.filename=$IMG
 write 4000 1
 writev 0 1 1
@@ -94,15 +96,22 @@ read -P 0 0 4000
 read -P 0 4200 4000
 
 # Opens that fail leave no device open.
+close
 open -o driver=blkdebug,align=3000,image.driver=raw-posix,image.filename=$IMG
 read 0 1
+close
 open -o driver=nosuch,filename=$IMG
+close
 open -o driver=blkdebug,align=4096,image.driver=memory,image.size=1M,image.bogus=1
+close
 open -o driver=blkdebug,align=4096,image.driver=raw-posix,image.filename=$IMG.missing
+close
 open -o driver=blkdebug,align=4096,image.driver=raw-posix,image.filename=$IMG,align=8192
+close
 open -o driver=blkdebug,align=4096,image.driver=memory
 write -P 1 0 1
 stats
+close
 open -o driver=blkdebug,align=4096,image.driver=raw-posix,image.filename=$IMG
 read -P 0x5a 4000 200
 read -P 0 0 4000

@@ -49,6 +49,7 @@ read -P 0x46 28672 4096
 read -P 0 32768 4096
 
 # mem-align 4096 > align 512: the core pads to max(align, mem-align).
+close
 open -o driver=blkdebug,align=512,mem-align=4096,image.driver=memory,image.size=1M,image.align=512
 writev 512 512
 stats -r
@@ -60,6 +61,7 @@ read -P 0 1024 3072
 read -P 0x66 4096 4096
 
 # max-transfer=8k: [100, 20100) pads to [0, 20480) = 8k + 8k + 4k.
+close
 open -o driver=blkdebug,align=4096,max-transfer=8k,image.driver=memory,image.size=1M
 writev -P 0x55 100 20000
 stats -r

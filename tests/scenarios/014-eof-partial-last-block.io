@@ -38,6 +38,7 @@ read -P 0 5000 1000
 read -P 0x44 6000 100
 read -P 0 6100 4000
 
+close
 open -o driver=raw-posix,growable=on,filename=$IMG
 length
 read -P 0 0 4000
@@ -47,6 +48,7 @@ read -P 0x22 4300 700
 read -P 0 5000 1000
 read -P 0x44 6000 100
 
+close
 open -o driver=blkdebug,align=4096,image.driver=memory,image.size=5000,image.growable=on
 write -P 0x55 4500 100
 read -P 0 4096 404
@@ -58,6 +60,7 @@ info
 # A strict fixed-size node of 5000 bytes (align=4096 enforced by the memory
 # node itself): the padded write stops exactly at the node's end (the ABI's
 # end-of-node rule) and lands; the node keeps its size.
+close
 open -o driver=memory,size=5000,align=4096
 write -P 0x66 4500 100
 read -P 0 4096 404

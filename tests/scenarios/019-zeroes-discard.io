@@ -41,6 +41,7 @@ read -P 0x01 0xd000 0x10
 read -P 0 0xd010 0x20
 read -P 0x01 0xd030 0xfd0
 
+close
 open -o driver=blkdebug,align=4096,image.driver=raw-posix,image.growable=on,image.filename=$IMG
 write -P 0x02 0 5000
 write -z 4000 3000

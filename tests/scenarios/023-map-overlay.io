@@ -8,6 +8,7 @@
 
 write -P 0x5a 64k 64k
 map
+close
 open -o driver=memory,size=0,growable=on,copy-on-read=on,backing.filename=$IMG
 map
 read -P 0 300000 10

@@ -23,6 +23,7 @@ read -P 0 0 128k
 write -z -n 128k 64k
 write -u 0 512
 write -n 0 512
+close
 open -o driver=blkdebug,align=4096,image.driver=memory,image.size=1M,image.write-cache=on,image.fua=off
 write -P 0x44 0 4k
 write -f -P 0x55 100 200

@@ -94,7 +94,7 @@ actual="$tmp/actual.out"
 # The script body may name the image too (open -o ...image.filename=$IMG).
 # The temp dir name has no '|' or '&' (mktemp), so it is safe in sed.
 sed "s|\\\$IMG|$img|g" "$script" >"$tmp/script.io"
-"$io_bin" --no-timing --image-opts "$spec" <"$tmp/script.io" >"$actual" 2>&1
+"$io_bin" --no-timing --line-buffered --error-detail --image-opts "$spec" <"$tmp/script.io" >"$actual" 2>&1
 status=$?
 case "$show_size" in
     yes|on|1) echo "[runner] \$IMG: $(stat -c %s "$img") bytes" >>"$actual" ;;

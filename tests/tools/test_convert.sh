@@ -120,7 +120,7 @@ expect_rc "sparse above chunk" 2 out10 "$GI" convert -S 8k -c 4k src.img y.img &
 expect_rc "read error in SRC" 1 out11 "$GI" convert \
     "driver=blkdebug,inject-error.0.event=read_aio,inject-error.0.errno=5,inject-error.0.offset=8k,image.filename=src.img" \
     z.img &&
-    expect_text "read error" out11 "SRC: read at offset 0, length 1048576 failed: .*injected error 5" &&
+    expect_text "read error" out11 "SRC: blkdebug: injected error 5 .* 1048576 bytes at offset 0 " &&
     expect_text "removed" out11 "removed the incomplete 'z.img'" &&
     { [ ! -e z.img ] || fail "z.img left behind after a failed convert"; }
 # Holes of SRC are not read at all (block status): an error injected into
@@ -136,7 +136,7 @@ fi
 cp old.img keep.img
 expect_rc "write error in DST" 1 out12 "$GI" convert -n src.img \
     "driver=blkdebug,inject-error.0.event=write_aio,inject-error.0.errno=28,inject-error.0.offset=2M,image.filename=keep.img" &&
-    expect_text "write error" out12 "DST: write at offset 2097152, length 16384 failed: .*injected error 28" &&
+    expect_text "write error" out12 "DST: blkdebug: injected error 28 .* 16384 bytes at offset 2097152 " &&
     { [ -e keep.img ] || fail "keep.img (an existing DST) was removed"; }
 [ -e y.img ] && fail "y.img created by a usage error"
 

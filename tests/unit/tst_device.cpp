@@ -345,6 +345,12 @@ void tst_device::read_only_refuses_writes()
         QCOMPARE(d.dev->pwrite_zeroes(0, 4096).error().code, EROFS);
         QCOMPARE(d.dev->pdiscard(0, 4096).error().code, EROFS);
         QCOMPARE(d.dev->truncate(0).error().code, EROFS);
+        // Refused requests are failed requests, zeroing and discard included
+        // (scenario 018 counts the driver's failures).
+        const auto s = d.dev->get_stats();
+        QCOMPARE(s.failed_requests, std::uint64_t{3});
+        QCOMPARE(s.zero_requests, std::uint64_t{1});
+        QCOMPARE(s.discard_requests, std::uint64_t{1});
         auto e = d.check_all();  // still all zeroes, still readable
         QVERIFY2(e.empty(), e.c_str());
     }

@@ -1,11 +1,13 @@
 // aio_read / aio_write start a request and return at once; the request's
 // lines are printed by its completion, so scripts can interleave requests
 // (with blkdebug breakpoints) the way qemu-iotests 077 does.
+#include "args.hpp"
 #include "commands.hpp"
 #include "data_request.hpp"
 #include "format.hpp"
 #include "shell.hpp"
 
+#include <cerrno>
 #include <exception>
 #include <memory>
 #include <new>
@@ -26,63 +28,57 @@ struct aio_request {
     clock_type::time_point start;
 };
 
-std::string failure_line(const aio_request &a, std::exception_ptr ep,
-                         const granule::result<std::size_t> *r)
-{
-    std::string why;
-    if (ep) {
-        try {
-            std::rethrow_exception(ep);
-        } catch (const std::bad_alloc &) {
-            why = "out of memory";
-        } catch (const std::exception &e) {
-            why = e.what();
-        } catch (...) {
-            why = "unknown exception";
-        }
-    } else {
-        why = error_text(r->error());
-    }
-    return a.name + " failed: " + why + "\n";
-}
-
 // Runs on the device's executor (or the -z worker). Nothing here may block
-// on the device. The caller ends the request's tracking afterwards.
+// on the device. The caller ends the request's tracking afterwards. As in
+// qemu-io, the command succeeded when the request started: what happens to
+// it later is printed, and does not change the exit status.
 void complete(aio_request &a, std::exception_ptr ep, const granule::result<std::size_t> &r)
 {
     auto elapsed = clock_type::now() - a.start;
     shell &sh = *a.sh;
     try {
-        bool ok = false;
-        if (ep || !r) {
-            sh.out().write(failure_line(a, ep, &r));
+        if (ep) {
+            std::string why;
+            try {
+                std::rethrow_exception(ep);
+            } catch (const std::bad_alloc &) {
+                why = "out of memory";
+            } catch (const std::exception &e) {
+                why = e.what();
+            } catch (...) {
+                why = "unknown exception";
+            }
+            sh.report_failure(a.req.report_name + " failed: ", granule::error{EIO, why});
+        } else if (!r) {
+            sh.report_failure(a.req.report_name + " failed: ", r.error());
         } else {
+            bool ok = false;
             sh.out().write(completion_text(a.req, a.buffers ? &*a.buffers : nullptr, *r, elapsed,
                                            sh.timing(), ok));
         }
-        if (!ok) {
-            sh.mark_failed();
-        }
     } catch (...) {
-        // Printing failed (out of memory): the run must still fail and the
-        // request must still be counted out, or aio_flush would wait forever.
-        sh.mark_failed();
+        // Printing failed (out of memory): the request must still be counted
+        // out, or aio_flush would wait forever.
     }
 }
 
 bool start(const invocation &inv, bool is_write)
 {
-    auto req = parse_data_request(inv, is_write, true);
-    if (!req) {
-        return false;
+    auto parsed = parse_data_request(inv, is_write ? data_command::aio_write : data_command::aio_read);
+    if (!parsed.req) {
+        return parsed.invalid;
     }
-    if (req->total == 0) {
-        return report_empty(inv, *req);
+    if (parsed.req->total == 0) {
+        return report_empty(inv, *parsed.req);
     }
     shell &sh = inv.sh;
     granule::device *dev = sh.dev();
+    std::string error;
+    if (!check_range(parsed.req->report_name, parsed.req->offset, parsed.req->total, error)) {
+        return inv.io_failed(parsed.req->report_name, granule::error{EIO, error});
+    }
     auto a = std::make_shared<aio_request>(aio_request{&sh, std::string(inv.cmd.name),
-                                                       std::move(*req), std::nullopt, {}});
+                                                       std::move(*parsed.req), std::nullopt, {}});
 
     if (a->req.zero) {
         // The device has no async zeroing, so a worker thread makes the
@@ -132,16 +128,13 @@ bool cmd_aio_write(const invocation &inv) { return start(inv, true); }
 
 bool cmd_aio_flush(const invocation &inv)
 {
-    if (!inv.args.empty()) {
-        return inv.usage();
-    }
     std::string name(inv.cmd.name);
     if (!inv.sh.wait_aio(name)) {
         return false;
     }
     auto r = inv.sh.run_blocking(name, [&] { return inv.sh.dev()->flush(); });
     if (!r) {
-        return inv.fail(name + " failed: " + error_text(r.error()));
+        return inv.io_failed(name, r.error());
     }
     return true;
 }

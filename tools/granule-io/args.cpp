@@ -1,6 +1,7 @@
 #include "args.hpp"
 
 #include <granule/options.hpp>
+#include <granule/value_parse.hpp>
 
 #include <cctype>
 #include <cerrno>
@@ -76,8 +77,8 @@ std::optional<parsed_args> parse_args(std::string_view cmd, std::span<const std:
     bool options_ended = false;
     for (std::size_t i = 0; i < words.size(); ++i) {
         const std::string &w = words[i];
-        bool looks_like_option = !options_ended && w.size() > 1 && w[0] == '-' &&
-                                 !std::isdigit(static_cast<unsigned char>(w[1]));
+        // As getopt: "-1" is option '1' (qemu-io says "invalid option -- '1'").
+        bool looks_like_option = !options_ended && w.size() > 1 && w[0] == '-';
         if (!looks_like_option) {
             out.positional.push_back(w);
             continue;
@@ -127,23 +128,22 @@ std::optional<parsed_args> parse_args(std::string_view cmd, std::span<const std:
     return out;
 }
 
-std::optional<std::uint64_t> parse_number(std::string_view cmd, std::string_view what,
+std::optional<std::uint64_t> parse_number(std::string_view, std::string_view,
                                           const std::string &text, std::string &error)
 {
-    // parse_size would reject "-1" too, but with a message about syntax; a
-    // negative offset deserves its own explanation.
-    if (!text.empty() && text[0] == '-') {
-        error = std::string(cmd) + ": invalid " + std::string(what) + " '" + text +
-                "': must not be negative";
+    // qemu-io's cvtnum: a byte count up to 2^63 - 1, and its two messages.
+    auto v = granule::values::parse_size(text);
+    constexpr auto max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+    bool too_large = v ? v.value > max : std::string_view(v.error) == "too large";
+    if (too_large) {
+        error = "Parsing error: argument too large -- " + text;
         return std::nullopt;
     }
-    auto r = granule::parse_size(text, what);
-    if (!r) {
-        // parse_size already names `what` and the value.
-        error = std::string(cmd) + ": " + r.error().message;
+    if (!v) {
+        error = "Parsing error: non-numeric argument, or extraneous/unrecognized suffix -- " + text;
         return std::nullopt;
     }
-    return *r;
+    return v.value;
 }
 
 std::optional<std::uint64_t> parse_length(std::string_view cmd, const std::string &text,
@@ -151,7 +151,7 @@ std::optional<std::uint64_t> parse_length(std::string_view cmd, const std::strin
 {
     auto v = parse_number(cmd, "length", text, error);
     if (v && *v == 0) {
-        error = std::string(cmd) + ": invalid length '" + text + "': must be > 0";
+        error = std::string(cmd) + ": length 0: the range must not be empty";
         return std::nullopt;
     }
     return v;
@@ -164,7 +164,7 @@ std::optional<std::uint8_t> parse_pattern(std::string_view cmd, const std::strin
     errno = 0;
     long v = text.empty() ? -1 : std::strtol(text.c_str(), &end, 0);
     if (text.empty() || errno != 0 || *end != '\0' || v < 0 || v > 255) {
-        error = std::string(cmd) + ": invalid pattern '" + text + "': must be a byte value 0..255";
+        error = text + " is not a valid pattern byte";
         return std::nullopt;
     }
     return static_cast<std::uint8_t>(v);
@@ -175,8 +175,8 @@ bool check_range(std::string_view cmd, std::uint64_t offset, std::uint64_t lengt
 {
     constexpr std::uint64_t max = std::numeric_limits<std::int64_t>::max();
     if (offset > max || length > max - offset) {
-        error = std::string(cmd) + ": offset " + std::to_string(offset) + " + length " +
-                std::to_string(length) + " overflows";
+        error = std::string(cmd) + " at offset " + std::to_string(offset) + ", length " +
+                std::to_string(length) + ": ends beyond the largest offset 2^63-1";
         return false;
     }
     return true;

@@ -37,20 +37,24 @@ struct long_flag {
 
 // getopt-like: spec "P:vq" means -P takes a value ("-P 5" or "-P5"), -v and
 // -q are flags and may be combined ("-qv"). As with GNU getopt, options may
-// follow positionals; "--" ends options. A word like "-1" is positional, so
-// the number parser can explain why a negative value is refused.
+// follow positionals, "--" ends options, and "-1" is option '1' (so a
+// negative number is an invalid option, as in qemu-io). Errors are getopt's
+// lines ("read: invalid option -- 'x'"), which go to stderr.
 std::optional<parsed_args> parse_args(std::string_view cmd, std::span<const std::string> words,
                                       std::string_view spec,
                                       std::span<const long_flag> long_flags, std::string &error);
 
-// Decimal, 0x hex, k/K/M/G/T suffixes (via granule::parse_size); what names
-// the argument in the message ("offset", "length").
+// qemu-io's numbers: decimal, 0x hex, k/K/M/G/T/P/E suffixes and fractions
+// with one (1.5k), at most 2^63 - 1; the error is qemu-io's "Parsing error:
+// ... -- TEXT" line. cmd and what are unused by the message (it names TEXT,
+// as qemu-io's does) but kept for callers' clarity.
 std::optional<std::uint64_t> parse_number(std::string_view cmd, std::string_view what,
                                           const std::string &text, std::string &error);
 // As parse_number, and 0 is refused.
 std::optional<std::uint64_t> parse_length(std::string_view cmd, const std::string &text,
                                           std::string &error);
-// A byte for -P: like qemu-io, strtol base 0 (so 0x41, 65 and 0101 agree).
+// A byte for -P: like qemu-io, strtol base 0 (so 0x41, 65 and 0101 agree);
+// the error is qemu-io's "TEXT is not a valid pattern byte".
 std::optional<std::uint8_t> parse_pattern(std::string_view cmd, const std::string &text,
                                           std::string &error);
 

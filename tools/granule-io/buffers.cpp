@@ -45,12 +45,29 @@ void buffer_list::fill(std::uint8_t byte)
     }
 }
 
-bool buffer_list::all_equal(std::uint8_t byte) const
+void buffer_list::fill_repeating(std::span<const std::uint8_t> content)
 {
-    return std::all_of(elements_.begin(), elements_.end(), [byte](const element &e) {
-        return std::all_of(e.data, e.data + e.len,
-                           [byte](std::byte b) { return b == std::byte{byte}; });
-    });
+    std::size_t k = 0;
+    for (auto &e : elements_) {
+        auto *p = reinterpret_cast<std::uint8_t *>(e.data);
+        for (std::size_t i = 0; i < e.len; ++i) {
+            p[i] = content[k];
+            k = k + 1 == content.size() ? 0 : k + 1;
+        }
+    }
+}
+
+bool buffer_list::range_equal(std::uint64_t offset, std::uint64_t count, std::uint8_t byte) const
+{
+    std::uint64_t base = 0;
+    for (const auto &e : elements_) {
+        const std::uint64_t from = std::max(offset, base), to = std::min(offset + count, base + e.len);
+        for (std::uint64_t i = from; i < to; ++i)
+            if (e.data[i - base] != std::byte{byte})
+                return false;
+        base += e.len;
+    }
+    return true;
 }
 
 std::vector<std::uint8_t> buffer_list::gather() const

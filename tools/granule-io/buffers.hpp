@@ -25,7 +25,10 @@ public:
     std::vector<granule::io_buffer> iov() const;
     std::uint64_t size() const { return size_; }
     void fill(std::uint8_t byte);
-    bool all_equal(std::uint8_t byte) const;
+    // content repeated from the start over every element (content not empty).
+    void fill_repeating(std::span<const std::uint8_t> content);
+    // Whether every byte of [offset, offset + count) of the whole list is byte.
+    bool range_equal(std::uint64_t offset, std::uint64_t count, std::uint8_t byte) const;
     // A contiguous copy, for hexdumps.
     std::vector<std::uint8_t> gather() const;
 

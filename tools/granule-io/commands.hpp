@@ -1,7 +1,13 @@
 // The command table and the handlers behind it. A handler prints its own
 // output and error lines and returns false on failure; the shell turns that
-// into the exit status.
+// into the exit status. Before a handler runs, the shell checks what
+// qemu-io's command() checks, with its messages: a device is open, the
+// number of words after the name is within [argmin, argmax] (-1: no
+// maximum; options count as words), and a writing command has a writable
+// device.
 #pragma once
+
+#include <granule/error.hpp>
 
 #include <span>
 #include <string>
@@ -17,10 +23,16 @@ struct invocation {
     const command &cmd;
     std::span<const std::string> args;  // the words after the command name
 
-    // Prints "usage: <name> <args>" and returns false.
+    // Prints qemu-io's usage line "<name> <args> -- <oneline>" and returns false.
     bool usage() const;
-    // Prints line (a newline is added) and returns false.
+    // Prints line (a newline is added) on stdout and returns false.
     bool fail(std::string_view line) const;
+    // The same on stderr, where qemu-io puts getopt's and error_report's lines.
+    bool fail_stderr(std::string_view line) const;
+    // A device call failed: qemu-io's "<what> failed: <strerror>" line, then
+    // (shell::error_detail) Granule's explanation on stderr, when it says
+    // more than the errno text. Returns false.
+    bool io_failed(std::string_view what, const granule::error &e) const;
 };
 
 struct command {
@@ -29,7 +41,11 @@ struct command {
     std::string_view args;
     std::string_view oneline;
     bool needs_device;
+    int argmin;
+    int argmax;   // -1: any number
+    bool writes;  // refused on a read-only device, before parsing (qemu's ct->perm)
     bool (*run)(const invocation &);
+    std::string_view extra;  // what granule-io adds or does differently
 };
 
 std::span<const command> command_table();
@@ -46,6 +62,8 @@ bool cmd_close(const invocation &);
 bool cmd_info(const invocation &);
 bool cmd_stats(const invocation &);
 bool cmd_sleep(const invocation &);
+bool cmd_abort(const invocation &);
+bool cmd_sigraise(const invocation &);
 // io_commands.cpp
 bool cmd_read(const invocation &);
 bool cmd_readv(const invocation &);
@@ -55,6 +73,7 @@ bool cmd_discard(const invocation &);
 bool cmd_flush(const invocation &);
 bool cmd_length(const invocation &);
 bool cmd_truncate(const invocation &);
+bool cmd_alloc(const invocation &);
 // aio_commands.cpp
 bool cmd_aio_read(const invocation &);
 bool cmd_aio_write(const invocation &);

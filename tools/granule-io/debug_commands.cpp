@@ -11,13 +11,15 @@ namespace granule_io {
 
 namespace {
 
+// qemu-io's failure lines: "Could not <what>: <strerror>".
 bool debug_call(const invocation &inv,
                 granule::result<void> (granule::device::*fn)(std::string_view),
-                std::string_view tag)
+                std::string_view tag, std::string_view failure_prefix)
 {
     auto r = (inv.sh.dev()->*fn)(tag);
     if (!r) {
-        return inv.fail(std::string(inv.cmd.name) + " failed: " + error_text(r.error()));
+        inv.sh.report_failure(failure_prefix, r.error());
+        return false;
     }
     return true;
 }
@@ -26,12 +28,10 @@ bool debug_call(const invocation &inv,
 
 bool cmd_break(const invocation &inv)
 {
-    if (inv.args.size() != 2) {
-        return inv.usage();
-    }
     auto r = inv.sh.dev()->debug_breakpoint(inv.args[0], inv.args[1]);
     if (!r) {
-        return inv.fail(std::string(inv.cmd.name) + " failed: " + error_text(r.error()));
+        inv.sh.report_failure("Could not set breakpoint: ", r.error());
+        return false;
     }
     inv.sh.remember_breakpoint(inv.args[1]);
     return true;
@@ -39,10 +39,8 @@ bool cmd_break(const invocation &inv)
 
 bool cmd_remove_break(const invocation &inv)
 {
-    if (inv.args.size() != 1) {
-        return inv.usage();
-    }
-    return debug_call(inv, &granule::device::debug_remove_breakpoint, inv.args[0]);
+    return debug_call(inv, &granule::device::debug_remove_breakpoint, inv.args[0],
+                      "Could not remove breakpoint " + inv.args[0] + ": ");
 }
 
 // qemu's blkdebug prints "Suspended request" when a request parks and
@@ -59,9 +57,6 @@ void announce_suspended(const invocation &inv, const std::string &tag)
 
 bool cmd_resume(const invocation &inv)
 {
-    if (inv.args.size() != 1) {
-        return inv.usage();
-    }
     const std::string &tag = inv.args[0];
     // Said before the resume: once resumed, the request's own lines (its
     // completion, on the device's thread) may come at any moment.
@@ -70,14 +65,11 @@ bool cmd_resume(const invocation &inv)
         inv.sh.note_resumed(tag);
         inv.sh.out().write("blkdebug: Resuming request '" + tag + "'\n");
     }
-    return debug_call(inv, &granule::device::debug_resume, tag);
+    return debug_call(inv, &granule::device::debug_resume, tag, "Could not resume request: ");
 }
 
 bool cmd_wait_break(const invocation &inv)
 {
-    if (inv.args.size() != 1) {
-        return inv.usage();
-    }
     const std::string &tag = inv.args[0];
     // Polling, like qemu-io's wait_break; the timeout turns a script whose
     // request never reaches the event into a failure instead of a hang.

@@ -35,39 +35,37 @@ std::string cvtstr(double value)
     return s + suffix;
 }
 
-std::string size_to_str(std::uint64_t value)
+std::string timestr(std::chrono::nanoseconds elapsed, bool fixed)
 {
-    static const char *const prefixes[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
-    // frexp's exponent minus one is floor(log2(value * 1024 / 1000)); the
-    // correction switches to the next unit once the integer part reaches
-    // 1000, so we never print "1020 KiB".
-    int exp = 0;
-    std::frexp(static_cast<double>(value) / (1000.0 / 1024.0), &exp);
-    int i = exp > 0 ? (exp - 1) / 10 : 0;
-    double div = std::ldexp(1.0, i * 10);
+    const auto whole = static_cast<unsigned long long>(
+        std::chrono::duration_cast<std::chrono::seconds>(elapsed).count());
+    const double frac = std::chrono::duration<double>(elapsed % std::chrono::seconds(1)).count();
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%0.3g %sB", static_cast<double>(value) / div, prefixes[i]);
-    return buf;
-}
-
-std::string timestr(std::chrono::nanoseconds elapsed)
-{
-    double secs = std::chrono::duration<double>(elapsed).count();
-    char buf[64];
-    if (secs < 3600.0) {
-        std::snprintf(buf, sizeof buf, "%05.2f sec", secs);
-    } else {
-        auto whole = static_cast<unsigned long long>(secs);
+    if (fixed || whole > 0) {
         std::snprintf(buf, sizeof buf, "%llu:%02llu:%05.2f", whole / 3600, whole % 3600 / 60,
-                      secs - static_cast<double>(whole - whole % 60));
+                      static_cast<double>(whole % 60) + frac);
+    } else {
+        std::snprintf(buf, sizeof buf, "%05.2f sec", frac);
     }
     return buf;
 }
 
 std::string report(std::string_view op, std::uint64_t offset, std::uint64_t count,
-                   std::uint64_t total, std::chrono::nanoseconds elapsed, bool timing)
+                   std::uint64_t total, std::chrono::nanoseconds elapsed, bool timing,
+                   bool machine)
 {
+    // A request faster than the clock's tick would divide by zero (qemu
+    // prints "inf"); one nanosecond keeps the rates finite.
+    double secs = std::max(std::chrono::duration<double>(elapsed).count(), 1e-9);
     char line[256];
+    if (machine) {
+        if (!timing)
+            return std::to_string(total) + ",1\n";
+        std::snprintf(line, sizeof line, "%llu,%d,%s,%.3f,%.3f\n",
+                      static_cast<unsigned long long>(total), 1, timestr(elapsed, true).c_str(),
+                      static_cast<double>(total) / secs, 1.0 / secs);
+        return line;
+    }
     std::snprintf(line, sizeof line, "%.*s %llu/%llu bytes at offset %llu\n",
                   static_cast<int>(op.size()), op.data(), static_cast<unsigned long long>(total),
                   static_cast<unsigned long long>(count), static_cast<unsigned long long>(offset));
@@ -75,9 +73,6 @@ std::string report(std::string_view op, std::uint64_t offset, std::uint64_t coun
     if (!timing) {
         return out;
     }
-    // A request faster than the clock's tick would divide by zero (qemu
-    // prints "inf"); one nanosecond keeps the rates finite.
-    double secs = std::max(std::chrono::duration<double>(elapsed).count(), 1e-9);
     std::snprintf(line, sizeof line, "%s, %d ops; %s (%s/sec and %.4f ops/sec)\n",
                   cvtstr(static_cast<double>(total)).c_str(), 1, timestr(elapsed).c_str(),
                   cvtstr(static_cast<double>(total) / secs).c_str(), 1.0 / secs);

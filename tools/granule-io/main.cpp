@@ -4,7 +4,7 @@
 //
 // Commands come from each -c in order, else from stdin (a prompt when it is
 // a terminal). Exit status: 0 all commands succeeded, 1 some failed (the run
-// goes on after a failure, like qemu-io), 2 usage error or SPEC won't open.
+// goes on after a failure, like qemu-io) or SPEC won't open, 2 usage error.
 #include "data_request.hpp"
 #include "shell.hpp"
 
@@ -30,6 +30,12 @@ constexpr const char *usage_text =
     "  -r, --read-only     open SPEC read-only\n"
     "  --image-opts        SPEC is dotted options\n"
     "  --no-timing         omit the timing lines, so outputs compare exactly\n"
+    "  --line-buffered     flush standard output after every command's lines (it\n"
+    "                      is, as qemu-io's, flushed only when full or at exit when\n"
+    "                      not a terminal), so a 2>&1 capture reads in order\n"
+    "  --error-detail      after qemu-io's \"<cmd> failed: <strerror>\" line, Granule's\n"
+    "                      explanation (offset, driver, file, reason) on stderr;\n"
+    "                      the default when stderr is a terminal\n"
     "  -h, --help          this text; `help` inside the shell lists the commands\n"
     "  -V, --version       the version\n"
     "\n"
@@ -51,8 +57,9 @@ constexpr const char *usage_text =
     "  -s, --snapshot      refused: there is no snapshot layer, writes would reach\n"
     "                      the image\n"
     "\n"
-    "Exit status: 0 success, 1 a command or -P verification failed, 2 usage error\n"
-    "or SPEC could not be opened.\n";
+    "Exit status, as qemu-io's: 0 success, 1 a command or -P verification failed\n"
+    "(not an aio request's completion: the command succeeded when it started) or\n"
+    "SPEC could not be opened; 2 a usage error of granule-io itself.\n";
 
 struct invocation_args {
     std::vector<std::string> commands;
@@ -60,6 +67,8 @@ struct invocation_args {
     bool image_opts = false;
     bool read_only = false;
     bool timing = true;
+    bool line_buffered = false;
+    bool error_detail = false;
     bool misalign = false;
     granule_io::qemu_settings qemu;
 };
@@ -92,6 +101,7 @@ constexpr option_spec option_specs[] = {
     {'d', "discard", true},      {'U', "force-share", false}, {'T', "trace", true},
     {'s', "snapshot", false},    {'h', "help", false},      {'V', "version", false},
     {0, "image-opts", false},    {0, "no-timing", false},   {0, "object", true},
+    {0, "line-buffered", false}, {0, "error-detail", false},
 };
 
 void apply_option(invocation_args &a, const option_spec &o, const std::string &arg)
@@ -106,14 +116,8 @@ void apply_option(invocation_args &a, const option_spec &o, const std::string &a
     case 'k': or_usage_error(granule_io::set_aio_mode(a.qemu, "native")); return;
     case 'm': a.misalign = true; return;
     case 'C': case 'U': case 'T': return;  // accepted, see usage_text
-    case 'd':
-        if (arg != "ignore" && arg != "off" && arg != "unmap" && arg != "on") {
-            usage_error("Invalid discard option: " + arg + " (ignore, off, unmap, on)");
-        }
-        return;
-    case 's':
-        usage_error("-s/--snapshot is not supported: there is no snapshot layer, so writes "
-                    "would reach the image");
+    case 'd': or_usage_error(granule_io::check_discard_mode(arg)); return;
+    case 's': or_usage_error(granule_io::refuse_snapshot()); return;
     case 'h': std::fputs(usage_text, stdout); std::exit(0);
     case 'V':
         std::printf("granule-io version %s (qemu-io's commands and options)\n", GRANULE_VERSION);
@@ -123,6 +127,10 @@ void apply_option(invocation_args &a, const option_spec &o, const std::string &a
         a.image_opts = true;
     } else if (o.long_name == "no-timing") {
         a.timing = false;
+    } else if (o.long_name == "line-buffered") {
+        a.line_buffered = true;
+    } else if (o.long_name == "error-detail") {
+        a.error_detail = true;
     }  // --object: accepted, unused
 }
 
@@ -231,6 +239,8 @@ int main(int argc, char **argv)
     invocation_args a = parse_command_line(argc, argv);
     granule_io::shell sh(a.timing);
     sh.qemu() = a.qemu;
+    sh.out().set_line_buffered(a.line_buffered || isatty(STDOUT_FILENO));
+    sh.set_error_detail(a.error_detail || isatty(STDERR_FILENO));
     if (a.misalign) {
         sh.set_default_misalign(granule_io::qemu_misalign);
     }
@@ -238,7 +248,7 @@ int main(int argc, char **argv)
         if (auto r = open_spec(sh, a); !r) {
             std::fprintf(stderr, "granule-io: can't open device %s: %s\n", granule::redact_secrets(*a.spec).c_str(),
                          granule_io::error_text(r.error()).c_str());
-            return 2;
+            return 1;
         }
     }
     if (!a.commands.empty()) {
@@ -250,7 +260,8 @@ int main(int argc, char **argv)
     } else {
         run_stdin(sh);
     }
-    // Closing waits for aio requests, whose completions may still fail.
+    // Closing waits for aio requests, whose completions still print.
     sh.close();
+    sh.out().flush();
     return sh.failed() ? 1 : 0;
 }

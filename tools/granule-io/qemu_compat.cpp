@@ -52,8 +52,7 @@ granule::result<void> set_cache_mode(qemu_settings &s, std::string_view mode)
     else if (mode == "writeback" || mode == "writethrough" || mode == "unsafe")
         s.cache_direct = false;
     else
-        return refuse("Invalid cache option: " + std::string(mode) +
-                      " (none, directsync, writeback, writethrough, unsafe)");
+        return refuse("Invalid cache option: " + std::string(mode));
     return {};
 }
 
@@ -64,7 +63,7 @@ granule::result<void> set_aio_mode(qemu_settings &s, std::string_view mode)
     else if (mode == "native" || mode == "io_uring")  // Linux AIO's place is io_uring's here
         s.aio = "io_uring";
     else
-        return refuse("Invalid aio option: " + std::string(mode) + " (threads, native, io_uring)");
+        return refuse("Invalid aio option: " + std::string(mode));
     return {};
 }
 
@@ -75,6 +74,19 @@ granule::result<void> set_format(qemu_settings &s, std::string_view format)
                       "' is not supported: Granule opens raw images only");
     s.format = std::string(format);
     return {};
+}
+
+granule::result<void> check_discard_mode(std::string_view mode)
+{
+    if (mode != "ignore" && mode != "off" && mode != "unmap" && mode != "on")
+        return refuse("Invalid discard option: " + std::string(mode));
+    return {};
+}
+
+granule::result<void> refuse_snapshot()
+{
+    return refuse("-s/--snapshot is not supported: there is no snapshot layer, so writes "
+                  "would reach the image");
 }
 
 granule::result<granule::options> from_qemu(granule::options opts, const qemu_settings &s)

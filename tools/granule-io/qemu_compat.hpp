@@ -34,6 +34,11 @@ granule::result<void> set_cache_mode(qemu_settings &s, std::string_view mode);
 // Checks and records a -i/--aio mode.
 granule::result<void> set_aio_mode(qemu_settings &s, std::string_view mode);
 granule::result<void> set_format(qemu_settings &s, std::string_view format);
+// -d/--discard: checked (ignore, off, unmap, on), without effect: discards
+// always reach the driver.
+granule::result<void> check_discard_mode(std::string_view mode);
+// -s/--snapshot: refused, there is no snapshot layer to keep writes off the image.
+granule::result<void> refuse_snapshot();
 
 // opts as Granule opens them (see above).
 granule::result<granule::options> from_qemu(granule::options opts, const qemu_settings &s);

@@ -4,6 +4,7 @@
 #include "commands.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <functional>
 #include <new>
 
@@ -26,15 +27,28 @@ shell::outcome shell::execute(std::string_view line)
         return outcome::ok;
     const command *cmd = find_command(words->front());
     if (!cmd) {
-        out_.write("unknown command '" + words->front() + "'\n");
+        out_.error("command \"" + words->front() + "\" not found\n");
         mark_failed();
         return outcome::failed;
     }
-    std::string name(cmd->name);
+    // qemu-io's checks before any command, with its words: the name as typed.
+    const std::string &typed = words->front();
+    const int count = static_cast<int>(words->size()) - 1;
     bool ok = false;
     if (cmd->needs_device && !device_) {
-        out_.write(name + ": no device open\n");
+        out_.error("no file open, try 'help open'\n");
+    } else if (count < cmd->argmin || (cmd->argmax != -1 && count > cmd->argmax)) {
+        std::string expected =
+            cmd->argmax == -1 ? "at least " + std::to_string(cmd->argmin)
+            : cmd->argmin == cmd->argmax
+                ? std::to_string(cmd->argmin)
+                : "between " + std::to_string(cmd->argmin) + " and " + std::to_string(cmd->argmax);
+        out_.error("bad argument count " + std::to_string(count) + " to " + typed + ", expected " +
+                   expected + " arguments\n");
+    } else if (cmd->writes && device_->read_only()) {
+        out_.error("granule-io: Block node is read-only\n");
     } else {
+        std::string name(cmd->name);
         try {
             ok = cmd->run(invocation{*this, *cmd, std::span(*words).subspan(1)});
         } catch (const std::bad_alloc &) {
@@ -52,10 +66,18 @@ shell::outcome shell::execute(std::string_view line)
     return ok ? outcome::ok : outcome::failed;
 }
 
-granule::result<void> shell::open(const granule::options &opts, bool read_only)
+void shell::report_failure(std::string_view prefix, const granule::error &e)
 {
-    close();
-    auto translated = from_qemu(opts, qemu_);
+    const std::string errno_text = std::strerror(e.code);
+    out_.write(std::string(prefix) + errno_text + "\n");
+    if (error_detail_ && !e.message.empty() && e.message != errno_text)
+        out_.error("granule-io: " + e.message + "\n");
+}
+
+granule::result<void> shell::open(const granule::options &opts, bool read_only,
+                                   const qemu_settings &modes)
+{
+    auto translated = from_qemu(opts, modes);
     if (!translated) {
         return translated.error();
     }
@@ -64,6 +86,28 @@ granule::result<void> shell::open(const granule::options &opts, bool read_only)
         return r.error();
     }
     device_ = std::move(*r);
+    opened_opts_ = opts;
+    opened_read_only_ = read_only;
+    opened_modes_ = modes;
+    return {};
+}
+
+granule::result<void> shell::reopen_with(std::optional<bool> read_only,
+                                         std::optional<std::string_view> cache_mode)
+{
+    qemu_settings modes = opened_modes_;
+    if (cache_mode) {
+        if (auto r = set_cache_mode(modes, *cache_mode); !r)
+            return r;
+    }
+    auto opts = opened_opts_;
+    const bool ro = read_only.value_or(opened_read_only_);
+    close();
+    if (auto r = open(opts, ro, modes); !r) {
+        // Back as it was, so the script's later commands still have a device.
+        (void)open(opts, opened_read_only_, opened_modes_);
+        return r;
+    }
     return {};
 }
 

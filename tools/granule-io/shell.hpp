@@ -38,9 +38,20 @@ public:
     // One command line: blank lines and "# comments" are ok and do nothing.
     outcome execute(std::string_view line);
 
-    // Closes the current device first. opts may name the image as qemu-io
-    // does (qemu_compat.hpp); the invocation's -f/-t/-i apply.
-    granule::result<void> open(const granule::options &opts, bool read_only);
+    // Opens a device (the shell must have none). opts may name the image as
+    // qemu-io does (qemu_compat.hpp), modes are the -f/-t/-i settings (the
+    // invocation's unless open's own options changed them).
+    granule::result<void> open(const granule::options &opts, bool read_only,
+                               const qemu_settings &modes);
+    granule::result<void> open(const granule::options &opts, bool read_only)
+    {
+        return open(opts, read_only, qemu_);
+    }
+    // qemu-io's reopen -r/-w/-c: the device opened again as it was, with
+    // read_only and the cache mode changed (aio requests complete first;
+    // breakpoints go with the old device).
+    granule::result<void> reopen_with(std::optional<bool> read_only,
+                                      std::optional<std::string_view> cache_mode);
     qemu_settings &qemu() { return qemu_; }
     // Where data buffers start past an aligned address when a command has
     // no -m (qemu-io -m: qemu_misalign).
@@ -55,6 +66,14 @@ public:
     output &out() { return out_; }
     aio_tracker &aio() { return aio_; }
     bool timing() const { return timing_; }
+    // Whether a failed command's Granule explanation follows qemu-io's
+    // "<cmd> failed: <strerror>" line (on stderr): --error-detail.
+    bool error_detail() const { return error_detail_; }
+    void set_error_detail(bool on) { error_detail_ = on; }
+    // qemu-io's failure line, prefix + strerror ("read failed: " + "Input/
+    // output error"), on stdout; then, with error_detail, Granule's message
+    // on stderr when it says more.
+    void report_failure(std::string_view prefix, const granule::error &e);
     bool failed() const { return failed_; }
     void mark_failed() { failed_ = true; }
     void request_quit() { quit_ = true; }
@@ -95,7 +114,12 @@ private:
     std::unique_ptr<granule::device> device_;
     std::vector<std::string> breakpoint_tags_;
     std::atomic<bool> failed_ = false;
+    // What the current device was opened with, for reopen_with.
+    granule::options opened_opts_;
+    bool opened_read_only_ = false;
+    qemu_settings opened_modes_;
     bool timing_;
+    bool error_detail_ = false;
     bool quit_ = false;
 };
 

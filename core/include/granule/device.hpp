@@ -91,6 +91,9 @@ struct block_extent {
     std::uint64_t bytes = 0;  // how far from offset the answer holds (>= 1)
     bool zero = false;        // reads return zeroes (a hole, or past the end)
     bool data = false;        // allocated in the backend
+    // The device's own (top) node determines these bytes: false only where
+    // an overlay's hole shows its backing (qemu's "allocated").
+    bool allocated = true;
 };
 
 class device_impl;

@@ -49,6 +49,7 @@ aio_flush
 read -P 0 49500 16036
 
 # The same bytes through raw-win32 alone: its own limits, then buffered.
+close
 open -o driver=raw-win32,filename=$IMG,cache.direct=on
 read -P 0x42 100 3000
 read -P 0x41 4095 2
@@ -56,6 +57,7 @@ read -P 0x43 -m 5 8190 4100
 readv -P 0x44 20000 1000 8096
 read -v 4092 8
 read -v 29092 8
+close
 open -o driver=raw-win32,filename=$IMG
 read -P 0x45 32768 4096
 read -P 0x48 48900 600

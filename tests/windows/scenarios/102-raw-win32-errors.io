@@ -9,12 +9,18 @@
 #! status: 1
 
 write -P 0x5a 1000 3000
+close
 open -o driver=raw-win32,filename=$IMG.missing
+close
 open -o driver=raw-win32,filename=/tmp
+close
 open -o driver=raw-win32,filename=$IMG,aio=threads
+close
 open -o driver=raw-win32,filename=$IMG,cache.writethrough=perhaps
+close
 open -o driver=raw-win32,filename=$IMG,cache.direct=on,align=512
 read 0 1
+close
 open -r -o driver=raw-win32,filename=$IMG,cache.direct=on
 write 0 1
 write -z 0 4096
@@ -22,6 +28,7 @@ discard 0 4096
 truncate 100
 flush
 read -P 0x5a 1000 3000
+close
 open -o driver=raw-win32,filename=$IMG,cache.direct=on
 write -z 1500 1000
 read -P 0 1500 1000
