@@ -1,6 +1,8 @@
 // blkdebug: a filter over child "image" that forces limits, injects errors and
 // suspends requests at named events, so tests can reproduce races (QEMU's
 // blkdebug, iotest 077) and alignment corner cases on any backend.
+#include "config_file.hpp"
+
 #include <granule/driver.hpp>
 
 #include <cstring>
@@ -122,6 +124,8 @@ public:
         {"mem-align", GRANULE_OPT_SIZE, 0, "min_mem_alignment to force (default: the child's)"},
         {"inject-error.", GRANULE_OPT_STRING, GRANULE_OPTF_PREFIX,
          "inject-error.<N>.{event,errno,once,offset,length}: fail requests at an event"},
+        {"config", GRANULE_OPT_STRING, 0,
+         "a qemu blkdebug config file: its [inject-error] sections are rules too"},
     };
 
     explicit blkdebug_node(const open_context &ctx)
@@ -268,8 +272,19 @@ private:
         continuation next;
     };
 
-    void apply(const options_view &o)
+    void apply(const options_view &given)
     {
+        // config='s rules join the options' ones, numbered after them.
+        std::vector<std::pair<std::string, std::string>> from_file;
+        std::vector<granule_option> merged(given.begin(), given.end());
+        if (auto path = given.find("config")) {
+            const auto options_rules = parse_rules(given);
+            const auto first = options_rules.empty() ? 0 : options_rules.rbegin()->first + 1;
+            from_file = blkdebug_config::read_rules(std::string(*path), first);
+            for (const auto &[key, value] : from_file)
+                merged.push_back(granule_option{key.c_str(), value.c_str()});
+        }
+        const options_view o(merged.data(), static_cast<std::uint32_t>(merged.size()));
         auto rules = parse_rules(o);
         uint64_t align = std::max<uint64_t>(1, o.get_size("align", align_));
         uint64_t mem_align = std::max<uint64_t>(1, o.get_size("mem-align", mem_align_));
