@@ -124,20 +124,24 @@ bool runnable(const std::vector<std::string> &words)
     std::string_view name = cmd->name;
     if (name == "sleep" || name == "break" || name == "wait_break")
         return false;
+    // They end the process, as they should.
+    if (name == "abort" || name == "sigraise")
+        return false;
     std::span<const std::string> args(words.begin() + 1, words.end());
     if (name == "open" || name == "reopen") {
         // Parsed as cmd_open does: every -o value must be safe; a positional
         // is a filename (refused) unless --image-opts makes it options.
-        static constexpr granule_io::long_flag long_flags[] = {{"image-opts", 'i'}};
+        static constexpr granule_io::long_flag long_flags[] = {{"image-opts", 'I'}};
         std::string error;
-        auto a = granule_io::parse_args(name, args, "ro:", long_flags, error);
+        auto a = granule_io::parse_args(name, args, name == "open" ? "rsCnkUt:d:i:o:" : "c:o:rw",
+                                        long_flags, error);
         if (!a)
             return true;  // a usage error
         for (const auto &[letter, value] : a->options)
             if (letter == 'o' && !safe_options(value))
                 return false;
         for (const auto &p : a->positional)
-            if (!a->has('i') || !safe_options(p))
+            if (!a->has('I') || !safe_options(p))
                 return false;
         return true;
     }
@@ -146,10 +150,15 @@ bool runnable(const std::vector<std::string> &words)
     if (std::find(std::begin(data_commands), std::end(data_commands), name) ==
         std::end(data_commands))
         return true;
+    // Every data command's options (a superset: a line this accepts may
+    // still be a usage error there, which is harmless).
     std::string error;
-    auto a = granule_io::parse_args(name, args, "P:qvzm:", {}, error);
+    auto a = granule_io::parse_args(name, args, "bcCfinpP:qs:l:uvzm:", {}, error);
     if (!a)
         return true;  // a usage error
+    // write -s FILE reads a file (/dev/stdin would wait forever).
+    if (a->has('s') && name.find("write") != std::string_view::npos)
+        return false;
     std::uint64_t total = 0;
     for (std::size_t i = 1; i < a->positional.size(); ++i) {
         auto n = granule::parse_size(a->positional[i], "length");
