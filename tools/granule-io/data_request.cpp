@@ -290,7 +290,7 @@ std::string completion_text(const data_request &req, const buffer_list *buffers,
 
 std::string error_text(const granule::error &e)
 {
-    return e.message.empty() ? std::strerror(e.code) : e.message;
+    return e.message.empty() ? granule::errno_text(e.code) : e.message;
 }
 
 }  // namespace granule_io

@@ -244,7 +244,7 @@ bool cmd_alloc(const invocation &inv)
     for (std::uint64_t pos = *offset; pos < *offset + count;) {
         auto r = allocation(inv, pos, *offset + count - pos);
         if (!r) {
-            inv.fail("is_allocated failed: " + std::string(std::strerror(r.error().code)));
+            inv.fail("is_allocated failed: " + granule::errno_text(r.error().code));
             return false;
         }
         if (r->allocated)
@@ -292,7 +292,7 @@ bool cmd_map(const invocation &inv)
             if (pos > run_start)
                 line(run_start, pos - run_start, run_allocated);
             return inv.fail_stderr("granule-io: Failed to get allocation status: " +
-                                   std::string(std::strerror(r.error().code)));
+                                   granule::errno_text(r.error().code));
         }
         if (pos == run_start) {
             run_allocated = r->allocated;

@@ -34,6 +34,9 @@ public:
     {
         std::lock_guard lock(mutex_);
         std::fwrite(text.data(), 1, text.size(), stderr);
+        // stderr is unbuffered by the C standard's default, but not in every
+        // C runtime: Windows' buffers it when redirected to a file.
+        std::fflush(stderr);
     }
 
     void flush()

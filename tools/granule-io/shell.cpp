@@ -68,7 +68,7 @@ shell::outcome shell::execute(std::string_view line)
 
 void shell::report_failure(std::string_view prefix, const granule::error &e)
 {
-    const std::string errno_text = std::strerror(e.code);
+    const std::string errno_text = granule::errno_text(e.code);
     out_.write(std::string(prefix) + errno_text + "\n");
     if (error_detail_ && !e.message.empty() && e.message != errno_text)
         out_.error("granule-io: " + e.message + "\n");

@@ -3,6 +3,8 @@
 // option, offset or value at fault.
 #pragma once
 
+#include <granule/export.hpp>
+
 #include <boost/assert/source_location.hpp>
 #include <boost/system/result.hpp>
 
@@ -37,5 +39,10 @@ template <class T>
 using result = boost::system::result<T, error>;
 
 inline error make_error(int code, std::string message) { return error{code, std::move(message)}; }
+
+// The text of an errno value, the same on every platform for the values
+// Granule uses ("Operation not supported" also where the C runtime's
+// strerror does not know ENOTSUP, as on Windows). Thread-safe.
+GRANULE_API std::string errno_text(int code);
 
 }  // namespace granule
