@@ -139,9 +139,10 @@ asio::awaitable<result<void>> device_impl::discard_tracked(std::uint64_t offset,
 {
     if (auto v = validate("discard", offset, bytes); !v)
         co_return v.error();
-    if (read_only())
-        co_return make_error(EROFS, "discard at offset " + std::to_string(offset) +
-                                        ": the device is read-only");
+    // Read-only, or past the end of a fixed-size device: refused (EIO
+    // there, as qemu's), like a write of the range.
+    if (auto w = check_writable("discard", offset, bytes); !w)
+        co_return w.error();
     const auto &d = root_->driver();
     const auto a = limits_.pdiscard_alignment;
     const auto start = align_up(offset, a);

@@ -198,8 +198,9 @@ public:
 
     void debug_breakpoint(std::string_view event, std::string_view tag)
     {
+        // ENOENT, as qemu's blkdebug: no event of that name.
         if (!is_known_event(event))
-            fail(EINVAL, "unknown event '" + std::string(event) +
+            fail(ENOENT, "unknown event '" + std::string(event) +
                              "' (known: " + known_event_list() + ")");
         if (tag.empty())
             fail(EINVAL, "a breakpoint needs a tag");

@@ -241,7 +241,7 @@ void tst_api_bad_input::debug_hooks_without_blkdebug()
         GRANULE_SKIP("driver 'blkdebug' is not available: " + QString::fromStdString(b.error().message));
     auto why = check_error((*b)->debug_resume("nope"), ENOENT, {"nope"});
     QVERIFY2(why.isEmpty(), qPrintable(why));
-    why = check_error((*b)->debug_breakpoint("no_such_event", "A"), EINVAL, {"no_such_event"});
+    why = check_error((*b)->debug_breakpoint("no_such_event", "A"), ENOENT, {"no_such_event"});
     QVERIFY2(why.isEmpty(), qPrintable(why));
 }
 

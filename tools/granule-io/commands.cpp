@@ -363,8 +363,13 @@ bool cmd_sigraise(const invocation &inv)
     auto n = parse_number(inv.cmd.name, "signal", inv.args[0], error);
     if (!n)
         return inv.fail(error);
-    if (*n > static_cast<std::uint64_t>(std::numeric_limits<int>::max()))
-        return inv.fail(inv.args[0] + " is not a valid signal number");
+#ifdef NSIG
+    constexpr std::uint64_t max_signal = NSIG;
+#else
+    constexpr std::uint64_t max_signal = 64;
+#endif
+    if (*n > max_signal)
+        return inv.fail("signal argument '" + inv.args[0] + "' is too large to be a valid signal");
     // What qemu-io does before raise(): the output so far must reach the
     // reader even when the signal ends the process.
     inv.sh.out().flush();
