@@ -80,6 +80,16 @@ leaks=$(find "$prefix" -type f \( -name '*.so*' -o -path '*/bin/*' \) -exec grep
 [ -z "$leaks" ] && pass "no installed binary names $GRANULE_SOURCE_DIR or $build" ||
     fail "build paths in: $leaks"
 readelf -d "$prefix/bin/granule-io" | grep -q 'RUNPATH.*\$ORIGIN' || fail "granule-io has no \$ORIGIN RUNPATH"
+# The version: CMake's project() in the tools, the library and the generated header.
+version=$(sed -n 's/^project(granule VERSION \([0-9.]*\) .*/\1/p' "$GRANULE_SOURCE_DIR/CMakeLists.txt")
+for t in granule-img granule-io; do
+    v=$(env -i "$prefix/bin/$t" --version 2>&1)
+    [[ "$v" == "$t version $version (Granule library $version, driver ABI "[0-9]*.[0-9]*")" ]] ||
+        fail "installed $t --version: '$v'"
+done
+grep -q "^#define GRANULE_VERSION_STRING \"$version\"$" "$prefix/include/granule/version.h" &&
+    [ ! -e "$prefix/include/granule/version.h.in" ] && pass "version $version (tools, library, granule/version.h)" ||
+    fail "include/granule/version.h does not say $version (or version.h.in was installed)"
 
 step "3. export lists"
 for so in "$prefix"/lib*/granule/drivers/*.so; do

@@ -7,6 +7,7 @@
 // goes on after a failure, like qemu-io), 2 usage error or SPEC won't open.
 #include "data_request.hpp"
 #include "shell.hpp"
+#include "version_line.hpp"
 
 #include <granule/options.hpp>
 
@@ -31,7 +32,8 @@ constexpr const char *usage_text =
     "  --image-opts        SPEC is dotted options\n"
     "  --no-timing         omit the timing lines, so outputs compare exactly\n"
     "  -h, --help          this text; `help` inside the shell lists the commands\n"
-    "  -V, --version       the version\n"
+    "  -V, --version       the version of granule-io, of the Granule library it\n"
+    "                      runs with and of the driver ABI; exits\n"
     "\n"
     "qemu-io's options, so qemu-iotests' $QEMU_IO lines run unchanged:\n"
     "  -f, --format FMT    raw only (raw is no layer in Granule); others are refused\n"
@@ -115,9 +117,7 @@ void apply_option(invocation_args &a, const option_spec &o, const std::string &a
         usage_error("-s/--snapshot is not supported: there is no snapshot layer, so writes "
                     "would reach the image");
     case 'h': std::fputs(usage_text, stdout); std::exit(0);
-    case 'V':
-        std::printf("granule-io version %s (qemu-io's commands and options)\n", GRANULE_VERSION);
-        std::exit(0);
+    case 'V': std::printf("%s\n", granule_tools::version_line("granule-io").c_str()); std::exit(0);
     }
     if (o.long_name == "image-opts") {
         a.image_opts = true;
