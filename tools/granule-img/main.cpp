@@ -1,7 +1,8 @@
 // granule-img: image and device utilities over granule::device.
 //
-//   granule-img info [--image-opts] [-r] SPEC     driver tree, length, limits + sources
-//   granule-img probe [-r] [--no-write] [--write-test] FILE|DEVICE
+//   granule-img info [--image-opts] [-r] [--output=FMT] SPEC
+//                                                 driver tree, length, limits + sources
+//   granule-img probe [-r] [--no-write] [--write-test] [--output=FMT] FILE|DEVICE
 //                                                 every O_DIRECT probe vs trial truth
 //
 //   granule-img bench [options] [--image-opts] SPEC  load generator (like qemu-img bench)
@@ -30,11 +31,11 @@ struct subcommand {
 };
 
 constexpr subcommand subcommands[] = {
-    {"info", info_command, "[--image-opts] [-r] SPEC",
+    {"info", info_command, "[--image-opts] [-r] [--output=FMT] SPEC",
      "driver tree, length and every limit with its source"},
-    {"probe", probe_command, "[-r] [--no-write] [--write-test] FILE|DEVICE",
+    {"probe", probe_command, "[-r] [--no-write] [--write-test] [--output=FMT] FILE|DEVICE",
      "every O_DIRECT probing method next to the trial-verified truth"},
-    {"bench", bench_command, "[-c N] [-d DEPTH] [-s SIZE] [-w] [-r] [-m MISALIGN] SPEC",
+    {"bench", bench_command, "[-c N] [-d DEPTH] [-s SIZE] [-w] [-r] [-m MISALIGN] [--output=FMT] SPEC",
      "load generator like qemu-img bench: ops/s, MB/s, latency, device counters"},
     {"convert", convert_command, "[-n] [-p] [-S SPARSE] [-c CHUNK] [-m DEPTH] SRC DST",
      "copies SRC to DST (any backends, any lengths), zero runs as holes or zeroes"},
