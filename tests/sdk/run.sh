@@ -8,7 +8,8 @@
 #  2. `cmake --install` of that build into a fresh prefix: the tools run with
 #     an empty environment, load the prefix's drivers and nothing else, no
 #     file names a path of this checkout, a versioned soname; --version, the
-#     man pages (rendered without warnings, every command and option in them);
+#     man pages (rendered without warnings, every command and option in them),
+#     bash completion;
 #  3. export lists: every installed driver exports granule_driver_entry only;
 #     libgranule's exports are counted (and must hold no boost:: symbol);
 #  4. examples/ copied out of the tree and built against the prefix only
@@ -105,6 +106,17 @@ if [ -f "$mandir/granule-img.1" ] && [ -f "$mandir/granule-io.1" ]; then
     fi
 else
     fail "no man pages in $mandir: $(ls "$prefix/share/man" 2>&1)"
+fi
+
+# Bash completion under both names, working with the installed tools.
+completions=$prefix/share/bash-completion/completions
+if [ -f "$completions/granule-img" ] && cmp -s "$completions/granule-img" "$completions/granule-io"; then
+    bash "$GRANULE_SOURCE_DIR/tests/tools/test_completion.sh" "$prefix/bin/granule-img" "$prefix/bin/granule-io" \
+        "$completions/granule-img" >"$work/completion.log" 2>&1 &&
+        pass "bash completion: $completions/granule-img, granule-io" ||
+        { cat "$work/completion.log" >&2; fail "the installed bash completion"; }
+else
+    fail "no bash completion in $completions: $(ls "$completions" 2>&1)"
 fi
 
 step "3. export lists"
