@@ -28,8 +28,11 @@ GRANULE_FUZZ_PACKAGES=("clang-$GRANULE_FUZZ_CLANG" "libfuzzer-$GRANULE_FUZZ_CLAN
 # clang fuzz) plus the newcomer's build; compiled objects are reused between
 # runs and checkouts (see granule_configure).
 # qemu-utils: real qemu-io and qemu-img 7.2, the oracle of tests/qemu-iotests.
+# python3: its json parser checks granule-img's --output=json (tests/tools).
+# bsdutils: script(1), a terminal for convert -p's bar (tests/tools).
+# groff-base, man-db: render the man pages and check them for warnings.
 GRANULE_TEST_PACKAGES=(qt6-base-dev xfsprogs tgt libiscsi-bin g++-mingw-w64-x86-64-posix wine64
-    "${GRANULE_FUZZ_PACKAGES[@]}" ccache qemu-utils)
+    "${GRANULE_FUZZ_PACKAGES[@]}" ccache qemu-utils python3 bsdutils groff-base man-db)
 
 # Configures $1 (every time: CMake only redoes what changed, and options in
 # "$@" reach a build dir configured before) and builds it. A build dir whose

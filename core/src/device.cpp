@@ -281,20 +281,55 @@ limits device::get_limits() const
 stats device::get_stats() const { return impl_->counters.snapshot(); }
 void device::reset_stats() { impl_->counters.reset(); }
 
-std::string device::describe() const
+device_description device::description() const
 {
     return on_device_thread(*impl_, [this] {
-        std::string out;
-        impl_->root().describe(out, 0, "");
+        device_description d;
+        d.root = impl_->root().description("");
         if (const auto &b = impl_->backing(); b.n) {
-            b.n->describe(out, 0, "backing: ");
-            out += std::string("copy-on-read: ") + (b.copy_on_read ? "on" : "off") +
-                   " (overlay-granularity " + std::to_string(b.granularity) + ")\n";
+            d.backing = b.n->description("backing");
+            d.copy_on_read = b.copy_on_read;
+            d.overlay_granularity = b.granularity;
         }
-        if (auto t = impl_->throttle_description(); !t.empty())
-            out += "throttle: " + t + "\n";
-        return out;
+        d.throttle = impl_->throttle_settings();
+        return d;
     });
+}
+
+namespace {
+
+void describe_node(std::string &out, const node_description &n, int depth)
+{
+    std::string indent(static_cast<std::size_t>(depth) * 2, ' ');
+    out += indent + (n.name.empty() ? "" : n.name + ": ") + n.driver;
+    if (!n.own_options.empty())
+        out += " (" + format_options(n.own_options) + ")";
+    out += "\n";
+    for (const auto &line : n.info)
+        out += indent + "  " + line + "\n";
+    for (const auto &c : n.children)
+        describe_node(out, c, depth + 1);
+}
+
+}  // namespace
+
+std::string device::describe() const
+{
+    const device_description d = description();
+    std::string out;
+    describe_node(out, d.root, 0);
+    if (d.backing) {
+        describe_node(out, *d.backing, 0);
+        out += std::string("copy-on-read: ") + (d.copy_on_read ? "on" : "off") +
+               " (overlay-granularity " + std::to_string(d.overlay_granularity) + ")\n";
+    }
+    if (!d.throttle.empty()) {
+        out += "throttle: ";
+        for (std::size_t i = 0; i < d.throttle.size(); ++i)
+            out += (i ? "," : "") + d.throttle[i].first + "=" + std::to_string(d.throttle[i].second);
+        out += "\n";
+    }
+    return out;
 }
 
 namespace {

@@ -73,10 +73,10 @@ public:
     node &root() { return *root_; }
     const backing_node &backing() const { return backing_; }
     // Any thread (the limits change on the device's, by reopen).
-    std::string throttle_description() const
+    std::vector<std::pair<std::string, std::uint64_t>> throttle_settings() const
     {
-        std::lock_guard lock(throttle_text_mutex_);
-        return throttle_text_;
+        std::lock_guard lock(throttle_shown_mutex_);
+        return throttle_shown_;
     }
     node *debug_node() { return debug_node_; }
     limits lim() const { return limits_; }
@@ -205,8 +205,8 @@ public:
     // No limits from now on, and the held requests go (device thread).
     void lift_throttle();
 private:
-    mutable std::mutex throttle_text_mutex_;
-    std::string throttle_text_;
+    mutable std::mutex throttle_shown_mutex_;
+    std::vector<std::pair<std::string, std::uint64_t>> throttle_shown_;
     struct poll_watch {
         node *n;
         std::unique_ptr<platform::readiness_watch> watch;

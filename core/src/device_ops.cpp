@@ -314,8 +314,8 @@ asio::awaitable<result<void>> device_impl::truncate(std::uint64_t new_length)
 void device_impl::configure_throttle(const throttle_config &c)
 {
     throttle_.configure(c);
-    std::lock_guard lock(throttle_text_mutex_);
-    throttle_text_ = c.describe();
+    std::lock_guard lock(throttle_shown_mutex_);
+    throttle_shown_ = c.settings();
 }
 
 void device_impl::lift_throttle()

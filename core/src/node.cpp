@@ -425,19 +425,15 @@ node *node::debug_node()
     return nullptr;
 }
 
-void node::describe(std::string &out, int depth, const std::string &label) const
+node_description node::description(const std::string &name) const
 {
-    std::string indent(static_cast<std::size_t>(depth) * 2, ' ');
-    out += indent + label + driver().name;
-    if (!own_options_.empty()) {
-        options shown;
-        for (const auto &[k, v] : own_options_) {
-            const auto *desc = find_desc(driver(), k);
-            shown[k] = desc && (desc->flags & GRANULE_OPTF_SECRET) ? "***" : redact_secrets(v);
-        }
-        out += " (" + format_options(shown) + ")";
+    node_description d;
+    d.name = name;
+    d.driver = driver().name;
+    for (const auto &[k, v] : own_options_) {
+        const auto *desc = find_desc(driver(), k);
+        d.own_options[k] = desc && (desc->flags & GRANULE_OPTF_SECRET) ? "***" : redact_secrets(v);
     }
-    out += "\n";
     if (driver().info) {
         char buf[2048] = "";
         driver().info(state_, buf, sizeof buf);
@@ -446,14 +442,15 @@ void node::describe(std::string &out, int depth, const std::string &label) const
             auto nl = lines.find('\n');
             auto line = lines.substr(0, nl);
             if (!line.empty())
-                out += indent + "  " + std::string(line) + "\n";
+                d.info.emplace_back(line);
             if (nl == std::string_view::npos)
                 break;
             lines.remove_prefix(nl + 1);
         }
     }
     for (std::size_t i = 0; i < children_.size(); ++i)
-        children_[i]->describe(out, depth + 1, child_names_[i] + ": ");
+        d.children.push_back(children_[i]->description(child_names_[i]));
+    return d;
 }
 
 }  // namespace granule

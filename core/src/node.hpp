@@ -5,6 +5,7 @@
 
 #include "registry.hpp"
 
+#include <granule/device.hpp>
 #include <granule/limits.hpp>
 #include <granule/options.hpp>
 
@@ -63,7 +64,8 @@ public:
 
     // The first node (pre-order) that implements debug hooks, or nullptr.
     node *debug_node();
-    void describe(std::string &out, int depth, const std::string &label) const;
+    // This node and its children as device::description() shows them.
+    node_description description(const std::string &name) const;
 
 private:
     node() = default;

@@ -27,15 +27,24 @@ std::string known_keys()
 
 }  // namespace
 
-std::string throttle_config::describe() const
+std::vector<std::pair<std::string, std::uint64_t>> throttle_config::settings() const
 {
+    std::vector<std::pair<std::string, std::uint64_t>> s;
     if (!enabled())
-        return {};
-    std::string s;
+        return s;
     for (const auto &f : fields)
         if (this->*f.member)
-            s += std::string(f.name) + "=" + std::to_string(this->*f.member) + ",";
-    return s + "burst-ms=" + std::to_string(burst.count());
+            s.emplace_back(f.name, this->*f.member);
+    s.emplace_back("burst-ms", static_cast<std::uint64_t>(burst.count()));
+    return s;
+}
+
+std::string throttle_config::describe() const
+{
+    std::string s;
+    for (const auto &[name, value] : settings())
+        s += (s.empty() ? "" : ",") + name + "=" + std::to_string(value);
+    return s;
 }
 
 result<throttle_config> parse_throttle(const options &keys, const throttle_config &base)

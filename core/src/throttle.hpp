@@ -15,6 +15,8 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace granule {
 
@@ -31,6 +33,8 @@ struct throttle_config {
     }
     // "iops-total=100,bps-write=1048576,burst-ms=100", or "" when disabled.
     std::string describe() const;
+    // The same as name/value pairs (device_description::throttle).
+    std::vector<std::pair<std::string, std::uint64_t>> settings() const;
 };
 
 // The keys are those below "throttle." (bps-total, iops-write, burst-ms...);

@@ -7,7 +7,9 @@
 #     granule_configure must recover;
 #  2. `cmake --install` of that build into a fresh prefix: the tools run with
 #     an empty environment, load the prefix's drivers and nothing else, no
-#     file names a path of this checkout, a versioned soname;
+#     file names a path of this checkout, a versioned soname; --version, the
+#     man pages (rendered without warnings, every command and option in them),
+#     bash completion;
 #  3. export lists: every installed driver exports granule_driver_entry only;
 #     libgranule's exports are counted (and must hold no boost:: symbol);
 #  4. examples/ copied out of the tree and built against the prefix only
@@ -19,7 +21,7 @@
 set -euo pipefail
 GRANULE_SOURCE_DIR=$(cd "$(dirname "$0")/../.." && pwd)
 . "$GRANULE_SOURCE_DIR/tools/deps.sh"
-ensure_packages "${GRANULE_BUILD_PACKAGES[@]}" binutils pkg-config
+ensure_packages "${GRANULE_BUILD_PACKAGES[@]}" binutils pkg-config groff-base man-db
 build=${GRANULE_SDK_BUILD_DIR:-$GRANULE_SOURCE_DIR/build-sdk}
 work=$(mktemp -d "${TMPDIR:-/tmp}/granule-sdk.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -80,6 +82,42 @@ leaks=$(find "$prefix" -type f \( -name '*.so*' -o -path '*/bin/*' \) -exec grep
 [ -z "$leaks" ] && pass "no installed binary names $GRANULE_SOURCE_DIR or $build" ||
     fail "build paths in: $leaks"
 readelf -d "$prefix/bin/granule-io" | grep -q 'RUNPATH.*\$ORIGIN' || fail "granule-io has no \$ORIGIN RUNPATH"
+# The version: CMake's project() in the tools, the library and the generated header.
+version=$(sed -n 's/^project(granule VERSION \([0-9.]*\) .*/\1/p' "$GRANULE_SOURCE_DIR/CMakeLists.txt")
+for t in granule-img granule-io; do
+    v=$(env -i "$prefix/bin/$t" --version 2>&1)
+    [[ "$v" == "$t version $version (Granule library $version, driver ABI "[0-9]*.[0-9]*")" ]] ||
+        fail "installed $t --version: '$v'"
+done
+grep -q "^#define GRANULE_VERSION_STRING \"$version\"$" "$prefix/include/granule/version.h" &&
+    [ ! -e "$prefix/include/granule/version.h.in" ] && pass "version $version (tools, library, granule/version.h)" ||
+    fail "include/granule/version.h does not say $version (or version.h.in was installed)"
+
+# The man pages (from docs/, tools/md2man): installed, rendered without a
+# warning, naming every command and option the installed tools print.
+mandir=$prefix/share/man/man1
+if [ -f "$mandir/granule-img.1" ] && [ -f "$mandir/granule-io.1" ]; then
+    if bash "$GRANULE_SOURCE_DIR/tests/tools/test_man_pages.sh" "$prefix/bin/granule-img" \
+            "$prefix/bin/granule-io" "$mandir" >"$work/man.log" 2>&1; then
+        pass "man pages: $(ls "$mandir" | paste -sd' ')"
+    else
+        cat "$work/man.log" >&2
+        fail "the installed man pages"
+    fi
+else
+    fail "no man pages in $mandir: $(ls "$prefix/share/man" 2>&1)"
+fi
+
+# Bash completion under both names, working with the installed tools.
+completions=$prefix/share/bash-completion/completions
+if [ -f "$completions/granule-img" ] && cmp -s "$completions/granule-img" "$completions/granule-io"; then
+    bash "$GRANULE_SOURCE_DIR/tests/tools/test_completion.sh" "$prefix/bin/granule-img" "$prefix/bin/granule-io" \
+        "$completions/granule-img" >"$work/completion.log" 2>&1 &&
+        pass "bash completion: $completions/granule-img, granule-io" ||
+        { cat "$work/completion.log" >&2; fail "the installed bash completion"; }
+else
+    fail "no bash completion in $completions: $(ls "$completions" 2>&1)"
+fi
 
 step "3. export lists"
 for so in "$prefix"/lib*/granule/drivers/*.so; do

@@ -10,6 +10,8 @@
 
 using namespace granule_test;
 using granule::device;
+using granule::device_description;
+using granule::node_description;
 
 namespace {
 
@@ -54,6 +56,7 @@ private slots:
     void reopen_refreshes_limits_data();
     void reopen_refreshes_limits();
     void queries_during_reopen();
+    void description_is_the_tree();
 };
 
 void tst_device::write_matrix_data()
@@ -476,6 +479,47 @@ void tst_device::queries_during_reopen()
     QCOMPARE(reopens.load(), 200);
     QCOMPARE(mixed, 0);
     QVERIFY(queries > 0);
+}
+
+// description() is the tree describe() prints, structured: names, drivers,
+// own options (normalised), info lines, children, backing, throttle.
+void tst_device::description_is_the_tree()
+{
+    auto d = device::open("driver=blkdebug,align=4k,image.driver=memory,image.size=1M,"
+                          "backing.driver=memory,backing.size=1M,copy-on-read=on,"
+                          "overlay-granularity=128k,throttle.iops-write=50,throttle.bps-read=1M");
+    QVERIFY2(d, d ? "" : d.error().message.c_str());
+    const device_description desc = (*d)->description();
+    QCOMPARE(desc.root.name, std::string());
+    QCOMPARE(desc.root.driver, std::string("blkdebug"));
+    QCOMPARE(desc.root.own_options.at("align"), std::string("4096"));
+    QCOMPARE(desc.root.children.size(), std::size_t(1));
+    const node_description &image = desc.root.children[0];
+    QCOMPARE(image.name, std::string("image"));
+    QCOMPARE(image.driver, std::string("memory"));
+    QCOMPARE(image.own_options.at("size"), std::string("1048576"));
+    QVERIFY(image.children.empty());
+    QVERIFY(desc.backing);
+    QCOMPARE(desc.backing->name, std::string("backing"));
+    QCOMPARE(desc.backing->driver, std::string("memory"));
+    QVERIFY(desc.copy_on_read);
+    QCOMPARE(desc.overlay_granularity, std::uint64_t(131072));
+    using setting = std::pair<std::string, std::uint64_t>;
+    QCOMPARE(desc.throttle, (std::vector<setting>{{"bps-read", 1048576}, {"iops-write", 50}, {"burst-ms", 100}}));
+
+    // The text is the same tree: one line per node and info line, in order.
+    std::string want = "blkdebug (align=4096)\n";
+    for (const auto &l : desc.root.info)
+        want += "  " + l + "\n";
+    want += "  image: memory (size=1048576)\n";
+    for (const auto &l : image.info)
+        want += "    " + l + "\n";
+    want += "backing: memory (size=1048576)\n";
+    for (const auto &l : desc.backing->info)
+        want += "  " + l + "\n";
+    want += "copy-on-read: on (overlay-granularity 131072)\n"
+            "throttle: bps-read=1048576,iops-write=50,burst-ms=100\n";
+    QCOMPARE((*d)->describe(), want);
 }
 
 QTEST_GUILESS_MAIN(tst_device)

@@ -2,7 +2,9 @@
 // bench, and reports ops/s, MB/s, latency percentiles and the device's
 // counters (bytes bounced, RMW cycles, serialisation waits). Completions run
 // on the device's executor, which is single-threaded: no locks here.
+#include "json_writer.hpp"
 #include "open_device.hpp"
+#include "output_format.hpp"
 #include "subcommands.hpp"
 
 #include <granule/options.hpp>
@@ -20,6 +22,7 @@
 #include <getopt.h>
 #include <random>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -44,18 +47,23 @@ struct bench_options {
     int pattern = 0xa5;
     std::uint64_t seed = 1;
     std::string spec;
+    granule_img::output_format format = granule_img::output_format::human;
+    bool help = false;  // -h, --help: usage on stdout, exit 0
 };
 
-void usage()
+constexpr int bench_schema_version = 1;
+
+void usage(std::FILE *out = stderr)
 {
     std::fputs(
         "usage: granule-img bench [-c COUNT] [-d DEPTH] [-s SIZE] [-o OFFSET] [-S STEP]\n"
         "                         [-w] [-P PATTERN] [-r [-g GRANULARITY] [--seed N]]\n"
-        "                         [-m MISALIGN] [--no-flush] [--image-opts] SPEC\n"
+        "                         [-m MISALIGN] [--no-flush] [--image-opts] [--output=FMT] SPEC\n"
         "  sequential by default (offset, offset+STEP, ... wrapping at the end), like\n"
         "  qemu-img bench; -r picks random offsets that are multiples of GRANULARITY\n"
-        "  (default SIZE); -m adds MISALIGN bytes to every offset (unaligned I/O).\n",
-        stderr);
+        "  (default SIZE); -m adds MISALIGN bytes to every offset (unaligned I/O).\n"
+        "  --output=FMT: human (the default) or json (docs/granule-img.md: schema).\n",
+        out);
 }
 
 bool parse_num(const char *text, const char *what, std::uint64_t &out)
@@ -74,6 +82,8 @@ bool parse_args(int argc, char **argv, bench_options &o)
     static const option longs[] = {{"image-opts", no_argument, nullptr, 'I'},
                                    {"seed", required_argument, nullptr, 'e'},
                                    {"no-flush", no_argument, nullptr, 'F'},
+                                   {"output", required_argument, nullptr, 'O'},
+                                   {"help", no_argument, nullptr, 'h'},
                                    {nullptr, 0, nullptr, 0}};
     std::uint64_t v = 0;
     optind = 1;
@@ -107,6 +117,18 @@ bool parse_args(int argc, char **argv, bench_options &o)
         case 'r': o.random = true; break;
         case 'I': o.image_opts = true; break;
         case 'F': o.flush_at_end = false; break;
+        case 'O':
+            if (std::string_view(optarg) == "human") {
+                o.format = granule_img::output_format::human;
+            } else if (std::string_view(optarg) == "json") {
+                o.format = granule_img::output_format::json;
+            } else {
+                std::fprintf(stderr, "granule-img bench: --output: unknown format '%s' (human or json)\n",
+                             optarg);
+                return false;
+            }
+            break;
+        case 'h': o.help = true; return true;
         default: usage(); return false;
         }
     }
@@ -202,6 +224,54 @@ void progress(const run_state &s, std::atomic<bool> &stop)
     std::fprintf(stderr, "\r%*s\r", 50, "");
 }
 
+// The run as JSON (docs/granule-img.md, "bench --output=json").
+std::string result_json(const bench_options &o, std::uint64_t completed, double secs,
+                        std::vector<double> &latencies_us, const granule::stats &st)
+{
+    granule_img::json_writer j;
+    j.begin_object();
+    j.member("schema_version", bench_schema_version);
+    j.member("spec", granule::redact_secrets(o.spec));
+    j.key("parameters").begin_object();
+    j.member("operation", o.write ? "write" : "read");
+    j.member("access", o.random ? "random" : "sequential");
+    j.member("count", o.count);
+    j.member("depth", o.depth);
+    j.member("size", o.size);
+    j.member("offset", o.offset + o.misalign);
+    j.member("misalign", o.misalign);
+    auto only_if = [&j](bool present, const char *key, std::uint64_t v) {
+        j.key(key);
+        if (present)
+            j.number(v);
+        else
+            j.null();
+    };
+    only_if(!o.random, "step", o.step);
+    only_if(o.random, "granularity", o.granularity);
+    only_if(o.random, "seed", o.seed);
+    j.member("pattern", o.pattern);
+    j.member("flush_at_end", o.write && o.flush_at_end);
+    j.end_object();
+    j.member("completed", completed);
+    j.member("seconds", secs);
+    const double n = static_cast<double>(completed);
+    j.member("ops_per_second", n / secs);
+    j.member("bytes_per_second", n * static_cast<double>(o.size) / secs);
+    j.key("latency_us").begin_object();
+    j.member("p50", percentile(latencies_us, 50));
+    j.member("p90", percentile(latencies_us, 90));
+    j.member("p99", percentile(latencies_us, 99));
+    j.member("max", percentile(latencies_us, 100));
+    j.end_object();
+    j.key("stats").begin_object();
+    for (const auto &f : granule::stat_fields)
+        j.member(f.name, st.*f.member);
+    j.end_object();
+    j.end_object();
+    return j.text();
+}
+
 }  // namespace
 
 int bench_command(int argc, char **argv)
@@ -209,6 +279,10 @@ int bench_command(int argc, char **argv)
     bench_options o;
     if (!parse_args(argc, argv, o))
         return 2;
+    if (o.help) {
+        usage(stdout);
+        return 0;
+    }
     auto opened = open_device(o.spec, o.image_opts);
     if (!opened) {
         std::fprintf(stderr, "granule-img bench: can't open %s: %s\n",
@@ -231,13 +305,16 @@ int bench_command(int argc, char **argv)
         s.buffers.emplace_back(mem_align, o.size);
         std::memset(s.buffers.back().data(), o.pattern, o.size);
     }
-    std::printf("Sending %llu %s requests, %llu bytes each, %u in parallel (%s, starting at "
-                "offset %llu, %s %llu)\n",
-                (unsigned long long)o.count, o.write ? "write" : "read",
-                (unsigned long long)o.size, o.depth, o.random ? "random" : "sequential",
-                (unsigned long long)(o.offset + o.misalign), o.random ? "granularity" : "step size",
-                (unsigned long long)(o.random ? o.granularity : o.step));
-    std::fflush(stdout);
+    const bool json = o.format == granule_img::output_format::json;
+    if (!json) {
+        std::printf("Sending %llu %s requests, %llu bytes each, %u in parallel (%s, starting at "
+                    "offset %llu, %s %llu)\n",
+                    (unsigned long long)o.count, o.write ? "write" : "read",
+                    (unsigned long long)o.size, o.depth, o.random ? "random" : "sequential",
+                    (unsigned long long)(o.offset + o.misalign), o.random ? "granularity" : "step size",
+                    (unsigned long long)(o.random ? o.granularity : o.step));
+        std::fflush(stdout);
+    }
     dev.reset_stats();
 
     std::atomic<bool> stop{false};
@@ -263,6 +340,10 @@ int bench_command(int argc, char **argv)
     }
     auto n = static_cast<double>(s.completed.load());
     auto st = dev.get_stats();
+    if (json) {
+        std::fputs(result_json(o, s.completed.load(), secs, s.latencies_us, st).c_str(), stdout);
+        return 0;
+    }
     std::printf("Run completed in %.3f seconds.\n", secs);
     std::printf("ops/s: %.0f\nMB/s: %.1f\n", n / secs,
                 n * static_cast<double>(o.size) / secs / 1e6);

@@ -6,6 +6,7 @@
 // old data never survives under a zero run of the source.
 #include "convert_copy.hpp"
 #include "open_device.hpp"
+#include "progress.hpp"
 #include "subcommands.hpp"
 
 #include <granule/options.hpp>
@@ -15,9 +16,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <cerrno>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
+
+#include <unistd.h>
 
 namespace {
 
@@ -29,7 +33,8 @@ constexpr const char *usage_text =
     "  -n           write into an existing DST (its zero runs are written as\n"
     "               zeroes; its bytes past SRC's length are kept); without -n a\n"
     "               filename DST must not exist and is created sparse\n"
-    "  -p           progress on stderr\n"
+    "  -p           progress on stdout: a bar on a terminal, else qemu-img's\n"
+    "               \"    (x.xx/100%)\\r\" records\n"
     "  -S SIZE      zero runs of at least SIZE (aligned to SIZE) are not copied as\n"
     "               data (default 4k; 0 copies every byte as data)\n"
     "  -c CHUNK     bytes per read (default 1M)\n"
@@ -46,6 +51,7 @@ int usage_error(const std::string &why)
 struct convert_args {
     copy_options copy;
     bool existing = false;  // -n
+    bool progress = false;  // -p
     bool src_opts = false;
     bool dst_opts = false;
     std::string src, dst;
@@ -75,7 +81,7 @@ int parse_args(int argc, char **argv, convert_args &a)
         } else if (s == "-n") {
             a.existing = true;
         } else if (s == "-p") {
-            a.copy.progress = true;
+            a.progress = true;
         } else if (s == "--image-opts") {
             a.src_opts = true;
         } else if (s == "--target-image-opts") {
@@ -200,7 +206,14 @@ int convert_command(int argc, char **argv)
         return 1;
     }
     a.copy.target_is_zero = created;
+    std::optional<granule_img::progress_meter> meter;
+    if (a.progress) {
+        meter.emplace(stdout, isatty(STDOUT_FILENO), (*src)->length());
+        a.copy.on_progress = [&meter](std::uint64_t done) { meter->update(done); };
+    }
     auto done = copy_device(**src, **dst, a.copy);
+    if (meter)
+        meter->finish(done.has_value());
     (*dst).reset();  // closes (and flushes) before a failed file is removed
     if (!done) {
         std::fprintf(stderr, "granule-img convert: %s\n", done.error().message.c_str());

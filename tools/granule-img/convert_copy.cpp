@@ -106,8 +106,8 @@ public:
             slot &s = slots_[k % slots_.size()];
             if (s.hole) {
                 add_zeroes(s.off, s.len);
-                if (opts_.progress)
-                    show_progress(s.off + s.len);
+                if (opts_.on_progress)
+                    opts_.on_progress(s.off + s.len);
                 continue;
             }
             auto r = wait(*s.read);
@@ -117,8 +117,8 @@ public:
                 break;
             }
             st = cut_into_runs(s);
-            if (opts_.progress)
-                show_progress(s.off + s.len);
+            if (opts_.on_progress)
+                opts_.on_progress(s.off + s.len);
         }
         if (st)
             st = end_zero_run();
@@ -223,13 +223,6 @@ private:
         return {};
     }
 
-    void show_progress(std::uint64_t done) const
-    {
-        double pct = res_.bytes ? 100.0 * double(done) / double(res_.bytes) : 100.0;
-        std::fprintf(stderr, "\r    (%.2f/100%%)", pct);
-        std::fflush(stderr);
-    }
-
     granule::device &src_, &dst_;
     const copy_options &opts_;
     copy_result &res_;
@@ -258,8 +251,6 @@ granule::result<copy_result> copy_device(granule::device &src, granule::device &
     const std::size_t align = std::max<std::uint64_t>(
         {src_lim.opt_mem_alignment, dst_lim.opt_mem_alignment, std::uint64_t(4096)});
     auto copied = copier(src, dst, opts, res, align).run();
-    if (opts.progress)
-        std::fputc('\n', stderr);
     if (!copied)
         return copied.error();
     // Trailing holes of a created target: the length comes from truncate.

@@ -6,6 +6,7 @@
 #include <granule/device.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 struct copy_options {
@@ -16,7 +17,9 @@ struct copy_options {
     // DST reads as zeroes already (created here): zero runs are skipped,
     // otherwise they are written with pwrite_zeroes.
     bool target_is_zero = false;
-    bool progress = false;
+    // Called on the copying thread as chunks are done, with the bytes of SRC
+    // dealt with so far (convert -p); may be empty.
+    std::function<void(std::uint64_t done)> on_progress;
     // Chunks whose writes may be in flight while the next ones are read.
     unsigned depth = 8;
 };

@@ -2,7 +2,9 @@
 // info lines), the length and flags, then every limit of the device with
 // where it came from (limits::sources: the driver that set it and how, the
 // core's adjustments, or the default).
+#include "info_json.hpp"
 #include "open_device.hpp"
+#include "output_format.hpp"
 #include "subcommands.hpp"
 
 #include <granule/device.hpp>
@@ -15,12 +17,13 @@
 namespace {
 
 constexpr const char *usage_text =
-    "usage: granule-img info [--image-opts] [-r|--read-only] SPEC\n"
+    "usage: granule-img info [--image-opts] [-r|--read-only] [--output=FMT] SPEC\n"
     "\n"
     "  SPEC            a filename (d.img, /dev/sdb), or dotted options\n"
     "                  (driver=raw-posix,filename=d.img,cache.direct=on); dotted\n"
     "                  options are recognised by 'driver=' or forced by --image-opts\n"
-    "  -r, --read-only open read-only\n";
+    "  -r, --read-only open read-only\n"
+    "  --output=FMT    human (the default) or json (docs/granule-img.md: schema)\n";
 
 }  // namespace
 
@@ -29,6 +32,7 @@ int info_command(int argc, char **argv)
     bool image_opts = false;
     granule::open_flags flags;
     std::string spec;
+    auto format = granule_img::output_format::human;
     for (int i = 1; i < argc; ++i) {
         std::string_view a = argv[i];
         if (a == "--image-opts") {
@@ -38,6 +42,14 @@ int info_command(int argc, char **argv)
         } else if (a == "-h" || a == "--help") {
             std::fputs(usage_text, stdout);
             return 0;
+        } else if (granule_img::is_output_option(a)) {
+            std::string why;
+            auto f = granule_img::parse_output_option(argc, argv, i, why);
+            if (!f) {
+                std::fprintf(stderr, "granule-img info: %s\n%s", why.c_str(), usage_text);
+                return 2;
+            }
+            format = *f;
         } else if (a.size() > 1 && a[0] == '-') {
             std::fprintf(stderr, "granule-img info: unknown option '%s'\n%s", argv[i], usage_text);
             return 2;
@@ -60,6 +72,10 @@ int info_command(int argc, char **argv)
         return 1;
     }
     const granule::device &d = **dev;
+    if (format == granule_img::output_format::json) {
+        std::fputs(granule_img::info_json(spec, d).c_str(), stdout);
+        return 0;
+    }
     std::string tree = d.describe();
     if (!tree.empty() && tree.back() != '\n')
         tree += '\n';

@@ -21,6 +21,8 @@ int probe_command(int, char **)
 
 #else
 
+#include "json_writer.hpp"
+#include "output_format.hpp"
 #include "probe.hpp"  // drivers/raw-posix
 
 #include <algorithm>
@@ -42,7 +44,8 @@ using raw_posix::probe_report;
 using std::uint64_t;
 
 constexpr const char *usage_text =
-    "usage: granule-img probe [-r|--read-only] [--no-write] [--write-test] FILE|DEVICE\n"
+    "usage: granule-img probe [-r|--read-only] [--no-write] [--write-test] [--output=FMT]\n"
+    "                         FILE|DEVICE\n"
     "\n"
     "Opens FILE or DEVICE with O_DIRECT and asks every probing method raw-posix\n"
     "knows (statx, ioctl, sysfs, XFS_IOC_DIOINFO, trial reads, trial writes), then\n"
@@ -53,6 +56,7 @@ constexpr const char *usage_text =
     "  --write-test     also write a 2 MiB pattern into a scratch file in FILE's\n"
     "                   directory (unlinked at once) and probe that: gives a truth\n"
     "                   for empty or sparse files\n"
+    "  --output=FMT     human (the default) or json (docs/granule-img.md: schema)\n"
     "\n"
     "Trial writes rewrite exactly the bytes just read, only over written, unshared\n"
     "data; don't probe a file another program is writing. A block device is opened\n"
@@ -69,7 +73,11 @@ struct args {
     bool read_only = false;
     bool no_write = false;
     bool write_test = false;
+    granule_img::output_format format = granule_img::output_format::human;
 };
+
+// What --output=json calls a probe result; its schema version.
+constexpr int probe_schema_version = 1;
 
 std::string num(uint64_t v) { return std::to_string(v); }
 
@@ -137,6 +145,49 @@ enum class verdict { agree, larger, too_small };
 
 int exit_status(verdict v) { return v == verdict::agree ? 0 : v == verdict::larger ? 3 : 1; }
 
+const char *verdict_name(verdict v)
+{
+    return v == verdict::agree ? "agree" : v == verdict::larger ? "larger" : "too_small";
+}
+
+// A chosen value that is not the trial truth.
+struct finding {
+    const char *what;  // "request_alignment", "read-only request_alignment", "min_mem_alignment"
+    const raw_posix::probed *chosen;
+    uint64_t truth;
+    bool too_small;  // else larger than needed
+};
+
+// How the chosen values compare with the truth. A fallback above the truth
+// is the documented, safe answer to "cannot tell".
+std::vector<finding> check_chosen(const probe_report &r, const truth &t)
+{
+    std::vector<finding> out;
+    auto check = [&out](const char *what, const raw_posix::probed &p, uint64_t real) {
+        if (!real || p.value == real)
+            return;
+        bool fallback = p.source.rfind("fallback", 0) == 0;
+        if (fallback && p.value > real)
+            return;
+        out.push_back({what, &p, real, p.value < real});
+    };
+    // Without a trial write there is no truth for writes: a read trial says
+    // nothing about them (XFS: reads 512, writes to a reflinked file 4096).
+    const auto &c = r.chosen;
+    check("request_alignment", c.request, t.write ? std::max(t.write, t.read) : 0);
+    check("read-only request_alignment", c.read_request, t.read);
+    check("min_mem_alignment", c.memory, t.memory);
+    return out;
+}
+
+verdict verdict_of(const std::vector<finding> &findings)
+{
+    verdict v = verdict::agree;
+    for (const auto &f : findings)
+        v = std::max(v, f.too_small ? verdict::too_small : verdict::larger);
+    return v;
+}
+
 // Prints the report and how the chosen values compare with the truth.
 verdict print_report(const probe_report &r, bool writable)
 {
@@ -182,34 +233,98 @@ verdict print_report(const probe_report &r, bool writable)
                 static_cast<unsigned long long>(c.read_request.value),
                 c.read_request.source.c_str());
 
-    // A fallback above the truth is the documented, safe answer to "cannot tell".
-    verdict v = verdict::agree;
-    auto check = [&v](const char *what, const raw_posix::probed &p, uint64_t real) {
-        if (!real || p.value == real)
-            return;
-        bool fallback = p.source.rfind("fallback", 0) == 0;
-        if (fallback && p.value > real)
-            return;
-        bool small = p.value < real;
-        std::printf("verdict: %s %llu (%s) DISAGREES with trial %llu: %s\n", what,
-                    static_cast<unsigned long long>(p.value), p.source.c_str(),
-                    static_cast<unsigned long long>(real),
-                    small ? "too small, I/O at it fails" : "larger than needed (safe, slower)");
-        v = std::max(v, small ? verdict::too_small : verdict::larger);
-    };
-    // Without a trial write there is no truth for writes: a read trial says
-    // nothing about them (XFS: reads 512, writes to a reflinked file 4096).
-    check("request_alignment", c.request, t.write ? std::max(t.write, t.read) : 0);
-    check("read-only request_alignment", c.read_request, t.read);
-    check("min_mem_alignment", c.memory, t.memory);
+    const auto findings = check_chosen(r, t);
+    for (const auto &f : findings)
+        std::printf("verdict: %s %llu (%s) DISAGREES with trial %llu: %s\n", f.what,
+                    static_cast<unsigned long long>(f.chosen->value), f.chosen->source.c_str(),
+                    static_cast<unsigned long long>(f.truth),
+                    f.too_small ? "too small, I/O at it fails" : "larger than needed (safe, slower)");
+    const verdict v = verdict_of(findings);
     if (v == verdict::agree)
         std::printf("verdict: %s\n", t.write || t.read ? "chosen values agree with the trial truth"
                                                        : "no truth to compare with");
     return v;
 }
 
-// A 2 MiB pattern in an unlinked file next to path; -1 (message printed) on failure.
-int make_scratch(const std::string &path)
+// The same report as JSON (docs/granule-img.md, "probe --output=json").
+verdict write_report_json(granule_img::json_writer &j, const probe_report &r)
+{
+    auto number_or_null = [&j](const char *key, uint64_t v) {
+        j.key(key);
+        if (v)
+            j.number(v);
+        else
+            j.null();
+    };
+    auto probed = [&j](const char *key, const raw_posix::probed &p) {
+        j.key(key).begin_object().member("value", p.value).member("source", p.source).end_object();
+    };
+    const truth t = truth_of(r);
+    j.begin_object();
+    j.member("file_type", r.file_type);
+    j.member("size", r.size);
+    j.key("written_data").begin_object();
+    j.member("bytes", r.written.bytes());
+    j.member("ranges", r.written.ranges.size());
+    j.member("how", r.written.how);
+    j.end_object();
+    j.key("methods").begin_array();
+    for (const auto &m : r.methods) {
+        j.begin_object();
+        j.member("method", m.method);
+        j.member("asked", m.asked);
+        j.member("answered", m.answered());
+        number_or_null("offset", m.offset);
+        number_or_null("read_offset", m.read_offset);
+        number_or_null("memory", m.memory);
+        j.member("note", m.note);
+        const auto d = disagreements(m, t);
+        j.key("disagreement");
+        if (d.empty())
+            j.null();
+        else
+            j.string(d);
+        j.end_object();
+    }
+    j.end_array();
+    j.key("truth").begin_object();
+    number_or_null("offset", t.write);
+    number_or_null("read_offset", t.read);
+    number_or_null("memory", t.memory);
+    j.end_object();
+    j.key("chosen").begin_object();
+    probed("request_alignment", r.chosen.request);
+    probed("min_mem_alignment", r.chosen.memory);
+    probed("read_only_request_alignment", r.chosen.read_request);
+    j.end_object();
+    const auto findings = check_chosen(r, t);
+    const verdict v = verdict_of(findings);
+    j.key("verdict").begin_object();
+    j.member("result", verdict_name(v));
+    j.member("has_truth", t.write || t.read);
+    j.key("findings").begin_array();
+    for (const auto &f : findings) {
+        std::string field = f.what;
+        if (field == "read-only request_alignment")
+            field = "read_only_request_alignment";
+        j.begin_object();
+        j.member("field", field);
+        j.member("value", f.chosen->value);
+        j.member("source", f.chosen->source);
+        j.member("truth", f.truth);
+        j.member("too_small", f.too_small);
+        j.end_object();
+    }
+    j.end_array();
+    j.end_object();
+    j.end_object();
+    return v;
+}
+
+// A 2 MiB pattern in an unlinked file next to path; -1 on failure. line:
+// what happened, for "scratch: LINE" ("2097152-byte pattern in DIR (how)"
+// or "cannot ... in DIR: why").
+int make_scratch(const std::string &path, std::string &line)
 {
     std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
     if (dir.empty())
@@ -222,7 +337,7 @@ int make_scratch(const std::string &path)
         buf.push_back('\0');
         fd = mkostemp(buf.data(), O_CLOEXEC);
         if (fd < 0) {
-            std::printf("scratch: cannot create a file in %s: %s\n", dir.c_str(), std::strerror(errno));
+            line = "cannot create a file in " + dir + ": " + std::strerror(errno);
             return -1;
         }
         unlink(buf.data());
@@ -235,9 +350,8 @@ int make_scratch(const std::string &path)
     while (done < pattern.size()) {
         ssize_t n = write(fd, pattern.data() + done, pattern.size() - done);
         if (n <= 0) {
-            std::printf("scratch: cannot write %llu bytes in %s: %s\n",
-                        static_cast<unsigned long long>(scratch_size), dir.c_str(),
-                        std::strerror(n < 0 ? errno : ENOSPC));
+            line = "cannot write " + num(scratch_size) + " bytes in " + dir + ": " +
+                   std::strerror(n < 0 ? errno : ENOSPC);
             close(fd);
             return -1;
         }
@@ -245,13 +359,11 @@ int make_scratch(const std::string &path)
     }
     int flags = fcntl(fd, F_GETFL);
     if (fdatasync(fd) != 0 || flags < 0 || fcntl(fd, F_SETFL, flags | O_DIRECT) != 0) {
-        std::printf("scratch: cannot sync or set O_DIRECT in %s: %s\n", dir.c_str(),
-                    std::strerror(errno));
+        line = "cannot sync or set O_DIRECT in " + dir + ": " + std::strerror(errno);
         close(fd);
         return -1;
     }
-    std::printf("scratch: %llu-byte pattern in %s (%s)\n",
-                static_cast<unsigned long long>(scratch_size), dir.c_str(), how.c_str());
+    line = num(scratch_size) + "-byte pattern in " + dir + " (" + how + ")";
     return fd;
 }
 
@@ -313,6 +425,14 @@ int probe_command(int argc, char **argv)
         } else if (w == "-h" || w == "--help") {
             std::fputs(usage_text, stdout);
             return 0;
+        } else if (granule_img::is_output_option(w)) {
+            std::string why;
+            auto f = granule_img::parse_output_option(argc, argv, i, why);
+            if (!f) {
+                std::fprintf(stderr, "granule-img probe: %s\n%s", why.c_str(), usage_text);
+                return 2;
+            }
+            a.format = *f;
         } else if (w.size() > 1 && w[0] == '-') {
             std::fprintf(stderr, "granule-img probe: unknown option '%s'\n%s", argv[i], usage_text);
             return 2;
@@ -342,23 +462,71 @@ int probe_command(int argc, char **argv)
         writable = false;
         why_ro = "the device is read-only (BLKROGET)";
     }
-    std::printf("path: %s\nopen: O_DIRECT, %s\n", a.path.c_str(),
-                writable ? "read-write (trial writes rewrite identical bytes)"
-                         : ("read-only (" + why_ro + "): no trial writes").c_str());
-    verdict v = print_report(r, writable);
+    const bool json = a.format == granule_img::output_format::json;
+    granule_img::json_writer j;
+    verdict v;
+    if (json) {
+        j.begin_object();
+        j.member("schema_version", probe_schema_version);
+        j.member("path", a.path);
+        j.member("writable", writable);
+        j.key("read_only_reason");
+        if (writable)
+            j.null();
+        else
+            j.string(why_ro);
+        j.key("report");
+        v = write_report_json(j, r);
+    } else {
+        std::printf("path: %s\nopen: O_DIRECT, %s\n", a.path.c_str(),
+                    writable ? "read-write (trial writes rewrite identical bytes)"
+                             : ("read-only (" + why_ro + "): no trial writes").c_str());
+        v = print_report(r, writable);
+    }
 
-    if (a.write_test) {
-        if (r.block.block_device) {
-            std::printf("scratch: not for block devices (the whole device is data already)\n");
-        } else if (int s = make_scratch(a.path); s >= 0) {
+    if (json)
+        j.key("scratch");
+    if (!a.write_test) {
+        if (json)
+            j.null();
+    } else {
+        std::string line;
+        int s = -1;
+        if (r.block.block_device)
+            line = "not for block devices (the whole device is data already)";
+        else
+            s = make_scratch(a.path, line);
+        if (json) {
+            j.begin_object();
+            j.member("ok", s >= 0);
+            j.member("message", line);
+            j.key("report");
+        } else {
+            std::printf("scratch: %s\n", line.c_str());
+        }
+        if (s >= 0) {
             o.writable = true;
             probe_report sr = raw_posix::probe_dio(s, o);
             close(s);
-            std::printf("-- scratch file --\n");
-            v = std::max(v, print_report(sr, true));
+            if (json) {
+                v = std::max(v, write_report_json(j, sr));
+            } else {
+                std::printf("-- scratch file --\n");
+                v = std::max(v, print_report(sr, true));
+            }
         } else {
-            v = verdict::too_small;  // exit 1: the test asked for could not run
+            if (json)
+                j.null();
+            if (!r.block.block_device)
+                v = verdict::too_small;  // exit 1: the test asked for could not run
         }
+        if (json)
+            j.end_object();
+    }
+    if (json) {
+        j.member("exit_status", exit_status(v));
+        j.end_object();
+        std::fputs(j.text().c_str(), stdout);
     }
     return exit_status(v);
 }

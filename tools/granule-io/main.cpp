@@ -7,6 +7,7 @@
 // goes on after a failure, like qemu-io) or SPEC won't open, 2 usage error.
 #include "data_request.hpp"
 #include "shell.hpp"
+#include "version_line.hpp"
 
 #include <granule/options.hpp>
 
@@ -37,7 +38,8 @@ constexpr const char *usage_text =
     "                      explanation (offset, driver, file, reason) on stderr;\n"
     "                      the default when stderr is a terminal\n"
     "  -h, --help          this text; `help` inside the shell lists the commands\n"
-    "  -V, --version       the version\n"
+    "  -V, --version       the version of granule-io, of the Granule library it\n"
+    "                      runs with and of the driver ABI; exits\n"
     "\n"
     "qemu-io's options, so qemu-iotests' $QEMU_IO lines run unchanged:\n"
     "  -f, --format FMT    raw only (raw is no layer in Granule); others are refused\n"
@@ -119,9 +121,7 @@ void apply_option(invocation_args &a, const option_spec &o, const std::string &a
     case 'd': or_usage_error(granule_io::check_discard_mode(arg)); return;
     case 's': or_usage_error(granule_io::refuse_snapshot()); return;
     case 'h': std::fputs(usage_text, stdout); std::exit(0);
-    case 'V':
-        std::printf("granule-io version %s (qemu-io's commands and options)\n", GRANULE_VERSION);
-        std::exit(0);
+    case 'V': std::printf("%s\n", granule_tools::version_line("granule-io").c_str()); std::exit(0);
     }
     if (o.long_name == "image-opts") {
         a.image_opts = true;

@@ -15,7 +15,7 @@
 //   block_status, lift_throttle, debug_*): any thread but the device's
 //   executor (there they would wait for themselves: EDEADLK); they block.
 // - queries: length, get_stats, reset_stats read atomics (any thread);
-//   read_only, growable, get_limits, describe hop to the device's thread
+//   read_only, growable, get_limits, describe, description hop to the device's thread
 //   and wait for the answer when called elsewhere (any thread, the
 //   device's own included).
 // - the destructor: not on the device's executor, and not while another
@@ -43,9 +43,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace granule {
@@ -94,6 +96,31 @@ struct block_extent {
     // The device's own (top) node determines these bytes: false only where
     // an overlay's hole shows its backing (qemu's "allocated").
     bool allocated = true;
+};
+
+// One node of a device's tree, as describe() prints it, for programs that
+// want the tree structured (granule-img info --output=json).
+struct node_description {
+    std::string name;    // "" for the root, "backing" for the backing tree's
+                         // root, else the child's name under its parent ("image")
+    std::string driver;  // the driver's name
+    // The node's own keys (not its children's), normalised as the driver
+    // sees them (sizes in bytes, booleans on/off); a secret option's value
+    // is "***" and credentials in a URL are redacted.
+    options own_options;
+    std::vector<std::string> info;  // the driver's info lines, in its order, none empty
+    std::vector<node_description> children;  // in the driver's order
+};
+
+struct device_description {
+    node_description root;
+    // The read-only tree under an overlay (backing.* keys), when there is one.
+    std::optional<node_description> backing;
+    bool copy_on_read = false;             // with a backing tree
+    std::uint64_t overlay_granularity = 0; // bytes; 0 without a backing tree
+    // The throttle.* limits in force, keys without "throttle." in describe()'s
+    // order (per second; burst-ms last); empty when nothing is limited.
+    std::vector<std::pair<std::string, std::uint64_t>> throttle;
 };
 
 class device_impl;
@@ -177,8 +204,9 @@ public:
     // throttle.* keys sets limits again. Any thread but the device's own.
     void lift_throttle();
     // The driver tree, one node per line, children indented; then each
-    // node's driver info lines.
+    // node's driver info lines. describe() is description() as text.
     std::string describe() const;
+    device_description description() const;
 
     // blkdebug breakpoints, addressed to the first node in the tree that
     // implements them.
