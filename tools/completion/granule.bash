@@ -122,7 +122,7 @@ _granule_io() {
     local n=${#_granule_words[@]}
     local tool=${_granule_words[0]} cur=${_granule_words[n - 1]} prev=
     ((n > 1)) && prev=${_granule_words[n - 2]}
-    local opts="-c --cmd -r --read-only --image-opts --no-timing -h --help -V --version
+    local opts="-c --cmd -r --read-only --image-opts --no-timing --line-buffered --error-detail -h --help -V --version
         -f --format -t --cache -n --nocache -i --aio -k --native-aio -m --misalign
         -C --copy-on-read -d --discard -U --force-share -T --trace --object -s --snapshot"
     local value=$cur option=$prev
