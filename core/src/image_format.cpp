@@ -139,7 +139,7 @@ std::string format_decision::describe() const
     case basis::given:
         return format + " (given: format=" + format + ")";
     case basis::signature:
-        return format + " (signature: " + evidence +
+        return format + " (recognised: " + evidence +
                "; writes are refused unless opened with format=raw)";
     case basis::no_signature:
         break;

@@ -172,7 +172,7 @@ void tst_image_format::decision_texts()
     QCOMPARE(QString::fromStdString(d.looks_like()),
              QString("'t.qcow2' looks like a qcow2 image (magic 'QFI\\xfb' at offset 0, version 3)"));
     QCOMPARE(QString::fromStdString(d.describe()),
-             QString("qcow2 (signature: magic 'QFI\\xfb' at offset 0, version 3; writes are "
+             QString("qcow2 (recognised: magic 'QFI\\xfb' at offset 0, version 3; writes are "
                      "refused unless opened with format=raw)"));
 
     format_decision given;

@@ -66,7 +66,7 @@ struct format_decision {
     bool refuses_writes() const { return how == basis::signature; }
     bool guards_first_bytes() const { return how == basis::no_signature; }
 
-    // "qcow2 (signature: magic 'QFI\xfb' at offset 0, version 3; writes are
+    // "qcow2 (recognised: magic 'QFI\xfb' at offset 0, version 3; writes are
     // refused unless opened with format=raw)", "raw (given: format=raw)",
     // "raw (no signature in the first 512 bytes; ...)": granule-img info's line.
     GRANULE_API std::string describe() const;
