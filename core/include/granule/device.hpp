@@ -171,7 +171,8 @@ public:
     // (every write, write_zeroes, discard and truncate fails with EPERM
     // naming the format; reads work); or none (a change that would put one
     // into the first format_probe_bytes fails with EPERM). Without format=raw
-    // the open reads those bytes once, also read-only.
+    // the open reads those bytes once, also read-only. Fixed at open; the
+    // reference lives as long as the device.
     const format_decision &format_probe() const;
     bool read_only() const;
     bool growable() const;
