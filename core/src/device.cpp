@@ -2,6 +2,7 @@
 // the executor thread.
 #include "backing.hpp"
 #include "device_impl.hpp"
+#include "format_guard.hpp"
 
 #include <granule/platform/system_error.hpp>
 
@@ -153,7 +154,10 @@ result<std::unique_ptr<device>> device::open(std::string_view spec, open_flags f
 result<std::unique_ptr<device>> device::open(const options &opts, open_flags flags)
 {
     options node_opts = opts;
-    // throttle.* keys are the core's, never a driver's.
+    // format, throttle.* and backing.* keys are the core's, never a driver's.
+    auto given_raw = take_format_option(node_opts);
+    if (!given_raw)
+        return given_raw.error();
     auto throttling = parse_throttle(take_sub_options(node_opts, "throttle"));
     if (!throttling)
         return throttling.error();
@@ -171,8 +175,13 @@ result<std::unique_ptr<device>> device::open(const options &opts, open_flags fla
     auto backing = open_backing(*backing_opts, **root, flags.read_only);
     if (!backing)
         return backing.error();
-    return std::unique_ptr<device>(new device(
-        std::make_unique<device_impl>(std::move(*root), *throttling, std::move(*backing))));
+    auto subject = image_subject(**root);
+    auto impl = std::make_unique<device_impl>(std::move(*root), *throttling, std::move(*backing));
+    // Also read-only: granule-img info names the format, convert refuses a
+    // container as its source.
+    if (auto r = run_sync(*impl, impl->probe_format(*given_raw, std::move(subject))); !r)
+        return r.error();
+    return std::unique_ptr<device>(new device(std::move(impl)));
 }
 
 device::device(std::unique_ptr<device_impl> impl) : impl_(std::move(impl)) {}
@@ -266,6 +275,7 @@ auto on_device_thread(device_impl &impl, F f) -> decltype(f())
 }  // namespace
 
 std::uint64_t device::length() const { return impl_->length(); }
+const format_decision &device::format_probe() const { return impl_->format(); }
 bool device::read_only() const
 {
     return on_device_thread(*impl_, [this] { return impl_->read_only(); });

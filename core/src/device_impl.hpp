@@ -10,6 +10,7 @@
 #include "tracking.hpp"
 
 #include <granule/device.hpp>
+#include <granule/image_format.hpp>
 #include <granule/platform/readiness_watch.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -64,6 +65,11 @@ public:
     boost::asio::awaitable<result<void>> reopen(options changes);
     boost::asio::awaitable<result<block_extent>> block_status(std::uint64_t offset,
                                                               std::uint64_t bytes);
+
+    // Reads the first bytes (unless given_raw) and decides what the device's
+    // bytes are taken for; once, at open, before any request (format_guard.cpp).
+    boost::asio::awaitable<result<void>> probe_format(bool given_raw, std::string subject);
+    const format_decision &format() const { return format_; }
 
     // Raises a pipeline event (e.g. "pwritev_rmw_head") on the debug node;
     // a blkdebug breakpoint suspends the request here.
@@ -122,7 +128,9 @@ private:
     // The root's limits, merged with the backing node's and its granularity.
     void refresh_limits();
     // Reads one aligned block for read-modify-write into buf, zero-filling past EOF.
-    boost::asio::awaitable<result<void>> read_block(std::uint64_t aligned_offset, std::byte *buf);
+    // block: io_align(), or write_align() for a write into the first bytes.
+    boost::asio::awaitable<result<void>> read_block(std::uint64_t aligned_offset, std::byte *buf,
+                                                    std::uint64_t block);
     // Every driver call goes through here: it counts calls in flight, so the
     // poll watches can stop once the device closes and nothing is pending.
     template <class Start>
@@ -163,11 +171,13 @@ private:
                                                  std::uint64_t bytes);
     // self: the caller's tracked write, whose padding may carry the writes
     // queued behind it on the same blocks (coalescing); nullptr: none.
-    // req_flags: GRANULE_REQ_FUA when the root does FUA itself.
+    // req_flags: GRANULE_REQ_FUA when the root does FUA itself. op: what
+    // errors call the request ("write", or "write_zeroes" for zero buffers).
     boost::asio::awaitable<result<std::size_t>> write_tracked(std::uint64_t offset,
                                                               std::span<const io_buffer> iov,
                                                               tracked_request *self = nullptr,
-                                                              std::uint32_t req_flags = 0);
+                                                              std::uint32_t req_flags = 0,
+                                                              const char *op = "write");
     boost::asio::awaitable<result<void>> write_zero_buffers(std::uint64_t offset,
                                                             std::uint64_t bytes,
                                                             std::uint32_t req_flags = 0);
@@ -189,12 +199,46 @@ private:
     result<void> validate(const char *op, std::uint64_t offset, std::uint64_t bytes) const;
     result<void> check_writable(const char *op, std::uint64_t offset, std::uint64_t bytes) const;
 
+    // Format safety (format_guard.cpp). The first min(format_probe_bytes,
+    // length) bytes into out, read through the root without tracking.
+    boost::asio::awaitable<result<std::size_t>> read_head(
+        std::span<std::byte, format_probe_bytes> out);
+    // EPERM naming the format when the device holds a recognised container.
+    result<void> refuse_container(const std::string &what) const;
+    // EPERM when head, what the first bytes will hold after the change
+    // `what`, shows a container's signature.
+    result<void> check_head(const std::string &what, std::span<const std::byte> head) const;
+    // A change at offset reaches the first bytes of a probed raw device.
+    bool guards_head(std::uint64_t offset) const
+    {
+        return format_.guards_first_bytes() && offset < format_probe_bytes;
+    }
+    // Padding of a write at offset: io_align, raised to format_probe_bytes
+    // for a write into the first bytes of a probed raw device, so its padded
+    // request holds all the first bytes will be, checked before it goes (as
+    // qemu's probed raw asks 512-byte alignment; here only of those writes).
+    std::uint64_t write_align(std::uint64_t offset) const
+    {
+        return guards_head(offset) ? std::max<std::uint64_t>(io_align(), format_probe_bytes)
+                                   : io_align();
+    }
+    // The granularity of driver zeroing from offset: likewise, so only whole
+    // first bytes are zeroed by the driver, and parts of them go as checked
+    // zero buffers.
+    std::uint64_t zeroing_align(std::uint64_t offset) const
+    {
+        return guards_head(offset) ? std::max<std::uint64_t>(limits_.pwrite_zeroes_alignment,
+                                                             format_probe_bytes)
+                                   : limits_.pwrite_zeroes_alignment;
+    }
+
     boost::asio::io_context ctx_{1};
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
     std::unique_ptr<node> root_;
     backing_node backing_;
     node *debug_node_ = nullptr;
     limits limits_;
+    format_decision format_;  // set by probe_format, then constant
     std::atomic<std::uint64_t> length_{0};
     request_tracker tracker_;
     block_cache rmw_cache_;

@@ -12,6 +12,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <limits>
@@ -145,8 +146,14 @@ asio::awaitable<result<void>> device_impl::discard_tracked(std::uint64_t offset,
         co_return w.error();
     const auto &d = root_->driver();
     const auto a = limits_.pdiscard_alignment;
-    const auto start = align_up(offset, a);
+    auto start = align_up(offset, a);
     const auto stop = align_down(std::min(offset + bytes, length()), a);
+    // A discard leaves old bytes or zeroes. Over all of the first bytes of a
+    // probed raw device, or none of them, that makes no signature (the probe
+    // found none; zeroes are none); over a part of them it could ("QED" +
+    // a zero): being advisory, it leaves them alone then.
+    if (guards_head(start) && (start > 0 || stop < format_probe_bytes))
+        start = align_up(format_probe_bytes, a);
     // Discard is advisory: partial blocks at either end are left alone.
     // Over a backing node a hole in the overlay would show the backing's
     // data again: nothing is discarded.
@@ -185,7 +192,7 @@ asio::awaitable<result<void>> device_impl::write_zero_buffers(std::uint64_t offs
     for (std::uint64_t done = 0; done < bytes;) {
         auto len = std::min<std::uint64_t>(zeroes.size(), bytes - done);
         io_buffer b{zeroes.data(), static_cast<std::size_t>(len)};
-        auto r = co_await write_tracked(offset + done, {&b, 1}, nullptr, req_flags);
+        auto r = co_await write_tracked(offset + done, {&b, 1}, nullptr, req_flags, "write_zeroes");
         if (!r)
             co_return r.error();
         done += len;
@@ -215,9 +222,8 @@ asio::awaitable<result<void>> device_impl::zeroes_tracked(std::uint64_t offset, 
     // Checked before anything is touched: no part may need zero buffers.
     if (has(flags, request_flags::no_fallback)) {
         const auto &d = root_->driver();
-        const auto z = split_zeroes(d.write_zeroes, backing_.n != nullptr,
-                                    limits_.pwrite_zeroes_alignment, io_align(), length(), offset,
-                                    bytes);
+        const auto z = split_zeroes(d.write_zeroes, backing_.n != nullptr, zeroing_align(offset),
+                                    io_align(), length(), offset, bytes);
         const char *why = !(root_->flags() & GRANULE_NODE_ZERO_NO_FALLBACK)
                               ? "the driver has no efficient zeroing"
                           : z.all_buffers ? z.all_buffers
@@ -255,9 +261,8 @@ asio::awaitable<result<void>> device_impl::zero_range(std::uint64_t offset, std:
     co_await serialise_write(req, offset, bytes);
 
     const auto &d = root_->driver();
-    const auto z = split_zeroes(d.write_zeroes, backing_.n != nullptr,
-                                limits_.pwrite_zeroes_alignment, io_align(), length(), offset,
-                                bytes);
+    const auto z = split_zeroes(d.write_zeroes, backing_.n != nullptr, zeroing_align(offset),
+                                io_align(), length(), offset, bytes);
     const auto end = offset + bytes, start = z.start, stop = z.stop;
     const auto fua = zero_flags & GRANULE_REQ_FUA;
     if (z.all_buffers) {
@@ -287,6 +292,9 @@ asio::awaitable<result<void>> device_impl::truncate(std::uint64_t new_length)
 {
     if (read_only())
         co_return make_error(EROFS, "truncate: the device is read-only");
+    const std::string what = "truncate to " + std::to_string(new_length) + " bytes";
+    if (auto r = refuse_container(what); !r)
+        co_return r;
     if (new_length > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
         co_return make_error(EINVAL, "truncate: length " + std::to_string(new_length) +
                                          " is beyond the largest length 2^63-1");
@@ -296,11 +304,24 @@ asio::awaitable<result<void>> device_impl::truncate(std::uint64_t new_length)
         co_return make_error(ENOTSUP, std::string("truncate: driver '") + root_->driver().name +
                                           "' cannot be resized (" + std::to_string(length()) +
                                           " bytes)");
-    tracked_request req(std::min(new_length, length()), 1);
+    // Cutting the first bytes of a probed raw device short, or growing it
+    // past them with zeroes, changes what they hold: then the truncate
+    // serialises from 0 and checks what they will be.
+    const bool head_changes = guards_head(std::min(new_length, length()));
+    tracked_request req(head_changes ? 0 : std::min(new_length, length()), 1);
     request_tracker::mark_serialising_to_end(req, req.offset, io_align());
     tracking_scope scope(tracker_, req);
     bump(counters.serialisation_waits, co_await tracker_.wait(req));
     req.started = true;
+    if (head_changes) {
+        std::array<std::byte, format_probe_bytes> head{};
+        auto got = co_await read_head(head);
+        if (!got)
+            co_return got.error();
+        const auto kept = std::min<std::uint64_t>(format_probe_bytes, new_length);
+        if (auto c = check_head(what, std::span(head).first(kept)); !c)
+            co_return c.error();
+    }
     rmw_cache_.clear();
     char err[256] = "";
     int rc = root_->driver().truncate(root_->state(), new_length, err, sizeof err);

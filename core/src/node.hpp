@@ -40,6 +40,8 @@ public:
     std::uint32_t flags() const { return flags_; }
     std::int64_t length() const { return driver_->table.length(state_); }
     const std::vector<std::unique_ptr<node>> &children() const { return children_; }
+    // This node's own keys as its driver validated them (normalised values).
+    const options &own_options() const { return own_options_; }
 
     // Recomputes limits bottom-up (children first), as after a reopen.
     result<void> refresh_limits();

@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <limits>
@@ -71,6 +72,10 @@ result<void> device_impl::check_writable(const char *op, std::uint64_t offset,
     if (read_only())
         return make_error(EROFS, std::string(op) + " at offset " + std::to_string(offset) +
                                      ": the device is read-only");
+    if (auto r = refuse_container(std::string(op) + " at offset " + std::to_string(offset) +
+                                  ", length " + std::to_string(bytes));
+        !r)
+        return r;
     // EIO, as qemu's raw: a fixed-size image ends where it ends.
     auto len = length();
     if (offset + bytes > len && !growable())
@@ -170,9 +175,8 @@ asio::awaitable<result<std::uint64_t>> device_impl::submit_to(node &n, std::uint
 }
 
 asio::awaitable<result<void>> device_impl::read_block(std::uint64_t aligned_offset,
-                                                      std::byte *buf)
+                                                      std::byte *buf, std::uint64_t align)
 {
-    const auto align = io_align();
     if (aligned_offset >= length()) {
         std::memset(buf, 0, align);
         co_return result<void>{};
@@ -260,7 +264,7 @@ asio::awaitable<result<std::size_t>> device_impl::preadv(std::uint64_t offset,
 asio::awaitable<void> device_impl::serialise_write(tracked_request &req, std::uint64_t offset,
                                                    std::uint64_t bytes)
 {
-    const auto align = io_align();
+    const auto align = write_align(offset);
     const auto plan = make_pad_plan(offset, bytes, align);
     if (plan.needed())
         request_tracker::mark_serialising(req, align);
@@ -305,7 +309,10 @@ asio::awaitable<result<std::size_t>> device_impl::pwritev(std::uint64_t offset,
     if (throttle_.enabled())
         co_await throttled(true, total);
     tracked_request req(offset, total);
-    req.write_data = iov;
+    // A write into the first bytes of a probed raw device is checked with
+    // its own padded request (write_tracked): no older write may carry it.
+    if (!guards_head(offset))
+        req.write_data = iov;
     tracking_scope scope(tracker_, req);
     co_await serialise_write(req, offset, total);
     const bool fua = has(flags, request_flags::fua);
@@ -327,13 +334,14 @@ asio::awaitable<result<std::size_t>> device_impl::pwritev(std::uint64_t offset,
 asio::awaitable<result<std::size_t>> device_impl::write_tracked(std::uint64_t offset,
                                                                 std::span<const io_buffer> iov,
                                                                 tracked_request *self,
-                                                                std::uint32_t req_flags)
+                                                                std::uint32_t req_flags,
+                                                                const char *op)
 {
     const auto total = iov_total(iov);
-    const auto align = io_align();
+    const auto align = write_align(offset);
     const auto end = offset + total;
     const auto plan = make_pad_plan(offset, total, align);
-    if (auto w = check_writable("write", offset, total); !w)  // a truncate may have run
+    if (auto w = check_writable(op, offset, total); !w)  // a truncate may have run
         co_return w.error();
     const auto old_length = length();
     const bool past_end = plan.end() > old_length;
@@ -358,7 +366,7 @@ asio::awaitable<result<std::size_t>> device_impl::write_tracked(std::uint64_t of
     if (plan.head) {
         if (auto e = co_await raise_event("pwritev_rmw_head", offset, total); !e)
             co_return e.error();
-        if (auto r = co_await read_block(plan.offset, head_block); !r)
+        if (auto r = co_await read_block(plan.offset, head_block, align); !r)
             co_return r.error();
         bump(counters.rmw_cycles);
         if (auto e = co_await raise_event("pwritev_rmw_after_head", offset, total); !e)
@@ -367,7 +375,7 @@ asio::awaitable<result<std::size_t>> device_impl::write_tracked(std::uint64_t of
     if (plan.tail && !plan.same_block) {
         if (auto e = co_await raise_event("pwritev_rmw_tail", offset, total); !e)
             co_return e.error();
-        if (auto r = co_await read_block(plan.end() - align, tail_block); !r)
+        if (auto r = co_await read_block(plan.end() - align, tail_block, align); !r)
             co_return r.error();
         bump(counters.rmw_cycles);
         if (auto e = co_await raise_event("pwritev_rmw_after_tail", offset, total); !e)
@@ -385,6 +393,24 @@ asio::awaitable<result<std::size_t>> device_impl::write_tracked(std::uint64_t of
         copy_from_iov(buf.data() + plan.head, iov);
         append(div, buf.data(), plan.bytes);
         bump(counters.bytes_bounced, plan.bytes);
+    }
+
+    // Into the first bytes of a probed raw device: the padded request starts
+    // at 0 and covers them (write_align); what they hold afterwards, up to
+    // where the device will end, must not be a container's signature.
+    if (guards_head(offset)) {
+        std::array<std::byte, format_probe_bytes> head{};
+        const auto kept = std::min<std::uint64_t>(format_probe_bytes, std::max(old_length, end));
+        auto *dst = head.data();
+        for (const auto &e : iov_slice(div, 0, kept)) {
+            std::memcpy(dst, e.base, e.len);
+            dst += e.len;
+        }
+        if (auto c = check_head(std::string(op) + " at offset " + std::to_string(offset) +
+                                    ", length " + std::to_string(total),
+                                std::span(head).first(kept));
+            !c)
+            co_return c.error();
     }
 
     if (auto e = co_await raise_event("pwritev", offset, total); !e)

@@ -140,5 +140,33 @@ expect_rc "write error in DST" 1 out12 "$GI" convert -n src.img \
     { [ -e keep.img ] || fail "keep.img (an existing DST) was removed"; }
 [ -e y.img ] && fail "y.img created by a usage error"
 
+# 6. Container signatures (issue 11 item 3): a SRC whose first bytes are a
+# qcow2 header is refused unless it says format=raw, and nothing is created;
+# with format=raw its bytes are copied as they are, signature included (a
+# created DST is raw by construction). An existing DST holding a signature
+# is not overwritten without format=raw; a probed raw one refuses to receive
+# one. tests/tools/test_format_peer.sh does the same with qemu-img's images.
+cp src.img qc.img
+printf 'QFI\373\0\0\0\3' | dd of=qc.img conv=notrunc status=none
+if expect_rc "qcow2 signature in SRC" 1 out18 "$GI" convert qc.img qc1.img; then
+    expect_text "SRC signature" out18 "SRC 'qc.img' looks like a qcow2 image \(magic 'QFI.xfb' at offset 0, version 3\)"
+    expect_text "SRC way out" out18 "give format=raw in SRC"
+    [ ! -e qc1.img ] || fail "qc1.img created although SRC was refused"
+fi
+if expect_rc "SRC with format=raw" 0 out19 "$GI" convert "filename=qc.img,format=raw" qc2.img; then
+    cmp qc.img qc2.img >&2 || fail "qc2.img differs from qc.img"
+    ok "format=raw in SRC copies the signature too"
+fi
+sum_before=$(md5sum <qc2.img)
+expect_rc "signature in an existing DST" 1 out20 "$GI" convert -n src.img qc2.img &&
+    expect_text "DST signature" out20 "DST 'qc2.img' looks like a qcow2 image .*give format=raw in DST" &&
+    { [ "$(md5sum <qc2.img)" = "$sum_before" ] || fail "a refused DST with a signature was changed"; }
+if expect_rc "DST with format=raw" 0 out21 "$GI" convert -n src.img "filename=qc2.img,format=raw"; then
+    cmp src.img qc2.img >&2 || fail "qc2.img (format=raw DST) differs from src.img"
+fi
+cp src.img plain.img
+expect_rc "signature into a probed raw DST" 1 out22 "$GI" convert -n "filename=qc.img,format=raw" plain.img &&
+    expect_text "DST guard" out22 "DST: write at offset 0, length [0-9]+: refused: 'plain.img' would then look like a qcow2 image"
+
 [ "$failures" -eq 0 ] || { echo "$failures check(s) failed" >&2; exit 1; }
 echo "convert checks passed" >&2

@@ -41,7 +41,7 @@ tail -n 1 "$tmp/out" | grep -qE '^converted 10485760 bytes: ' || fail "no summar
 
 # A failed copy: the records stop short of 100.00, the line is ended.
 rc=0
-"$GI" convert -p -c 64k "driver=blkdebug,inject-error.0.event=read_aio,image.filename=$tmp/src.img" \
+"$GI" convert -p -c 64k "driver=blkdebug,format=raw,inject-error.0.event=read_aio,image.filename=$tmp/src.img" \
     "$tmp/fail.img" >"$tmp/out" 2>"$tmp/err" || rc=$?
 [ "$rc" = 1 ] || fail "convert -p from a failing SRC: exit $rc"
 [ "$(cat "$tmp/out")" = $'    (0.00/100%)\r' ] || fail "failed convert -p printed: $(cat -A "$tmp/out")"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # granule-img info names where each limit comes from, also for the core's
 # own: a backing node's overlay-granularity raises request_alignment, and
-# the backing tree, copy-on-read and throttle lines are listed.
+# the backing tree, copy-on-read and throttle lines are listed; its format
+# line names a recognised container, format=raw, or no signature.
 #
 #   test_info.sh GRANULE_IMG
 set -uo pipefail
@@ -21,4 +22,18 @@ for want in '^backing: raw-posix \(filename=' '^copy-on-read: on \(overlay-granu
     grep -qE "$want" <<<"$out" || { echo "FAIL: no line matching '$want'"; failures=$((failures + 1)); }
 done
 [ "$failures" -eq 0 ] || { sed 's/^/   | /' <<<"$out"; exit 1; }
+
+# The format line: what the bytes were taken for, and how that was decided.
+printf 'QFI\373\0\0\0\3' >"$tmp/t.qcow2"
+truncate -s 64k "$tmp/t.qcow2"
+check_format() {  # spec expected-line
+    local got
+    got=$("$GI" info "$1" 2>&1 | grep '^format: ') || got="(no format line)"
+    [ "$got" = "$2" ] || { echo "FAIL: $1: '$got', expected '$2'"; failures=$((failures + 1)); }
+}
+check_format "$tmp/t.qcow2" "format: qcow2 (recognised: magic 'QFI\xfb' at offset 0, version 3; writes are refused unless opened with format=raw)"
+check_format "filename=$tmp/t.qcow2,format=raw" "format: raw (given: format=raw)"
+check_format "$tmp/base.img" "format: raw (no signature in the first 512 bytes; writes that would put one there are refused)"
+check_format "driver=memory,size=100" "format: raw (no signature in the first 100 bytes; writes that would put one there are refused)"
+[ "$failures" -eq 0 ] || exit 1
 echo "info checks passed"

@@ -84,6 +84,7 @@ if doc["backing"]:
 if doc["throttle"]:
     lines.append("throttle: " + ",".join("%s=%d" % kv for kv in doc["throttle"].items()))
 yn = lambda b: "yes" if b else "no"
+lines += ["format: " + doc["format"]["description"]]
 lines += ["length: %d" % doc["length"], "read_only: " + yn(doc["read_only"]), "growable: " + yn(doc["growable"]), "limits:"]
 lines += ["  %s: %d (%s)" % (k, v["value"], v["source"]) for k, v in doc["limits"].items()]
 got = text.rstrip("\n").split("\n")
@@ -104,6 +105,7 @@ want(doc["read_only"] is False and doc["growable"] is False, "flags")
 want(doc["tree"]["driver"] == "memory" and doc["tree"]["name"] == "", "tree %r" % doc["tree"])
 want(doc["tree"]["options"] == {"align": "4096", "mem-align": "512", "size": "1048576"}, "options %r" % doc["tree"]["options"])
 want(doc["backing"] is None and doc["throttle"] == {}, "backing/throttle")
+want(doc["format"]["name"] == "raw" and doc["format"]["basis"] == "no_signature" and doc["format"]["evidence"] is None, "format %r" % doc["format"])
 L = doc["limits"]
 want(list(L) == ["request_alignment", "min_mem_alignment", "opt_mem_alignment", "max_transfer", "opt_transfer", "pwrite_zeroes_alignment", "pdiscard_alignment", "max_pdiscard", "max_iov"], "limit order %r" % list(L))
 want(L["request_alignment"] == {"value": 4096, "source": "memory: option align"}, "request_alignment %r" % L["request_alignment"])

@@ -146,6 +146,17 @@ int convert_command(int argc, char **argv)
                      granule::redact_secrets(a.src).c_str(), src.error().message.c_str());
         return 1;
     }
+    // Copying a container's bytes is not converting the disk it holds (qemu-img
+    // would then call the copy a qcow2 too): only with format=raw in SRC.
+    if (const auto &f = (*src)->format_probe(); f.refuses_writes()) {
+        std::fprintf(stderr,
+                     "granule-img convert: SRC %s: Granule has no format drivers, so this "
+                     "would copy the container, not the disk in it; give format=raw in SRC "
+                     "(filename=FILE,format=raw) to copy its bytes as they are, or convert "
+                     "the disk with qemu-img convert -f %s -O raw\n",
+                     f.looks_like().c_str(), f.format.c_str());
+        return 1;
+    }
 
     const std::filesystem::path dst_path = a.dst;
     bool created = false;
@@ -198,11 +209,23 @@ int convert_command(int argc, char **argv)
             return 1;
         }
     }
-    auto dst = open_device(a.dst, a.dst_opts);
+    // A target created here is raw by construction (qemu-img convert's -O
+    // raw): format=raw, so SRC's bytes land as they are, a signature in
+    // them too. An existing one is opened as given, probed unless it says
+    // format=raw: a container there is not overwritten by accident.
+    auto dst = created ? granule::device::open(granule::options{{"filename", a.dst}, {"format", "raw"}})
+                       : open_device(a.dst, a.dst_opts);
     if (!dst) {
         std::fprintf(stderr, "granule-img convert: can't open DST %s: %s\n",
                      granule::redact_secrets(a.dst).c_str(), dst.error().message.c_str());
         remove_created();
+        return 1;
+    }
+    if (const auto &f = (*dst)->format_probe(); f.refuses_writes()) {
+        std::fprintf(stderr,
+                     "granule-img convert: DST %s: give format=raw in DST to write raw bytes "
+                     "over it (nothing was changed)\n",
+                     f.looks_like().c_str());
         return 1;
     }
     a.copy.target_is_zero = created;

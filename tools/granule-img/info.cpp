@@ -1,5 +1,6 @@
 // granule-img info: the driver tree (device::describe(), with each driver's
-// info lines), the length and flags, then every limit of the device with
+// info lines), the format the bytes were taken for and why
+// (device::format_probe()), the length and flags, then every limit of the device with
 // where it came from (limits::sources: the driver that set it and how, the
 // core's adjustments, or the default).
 #include "info_json.hpp"
@@ -80,6 +81,7 @@ int info_command(int argc, char **argv)
     if (!tree.empty() && tree.back() != '\n')
         tree += '\n';
     std::fputs(tree.c_str(), stdout);
+    std::printf("format: %s\n", d.format_probe().describe().c_str());
     std::printf("length: %llu\nread_only: %s\ngrowable: %s\nlimits:\n",
                 static_cast<unsigned long long>(d.length()), d.read_only() ? "yes" : "no",
                 d.growable() ? "yes" : "no");

@@ -43,6 +43,20 @@ std::string info_json(std::string_view spec, const granule::device &d)
     j.member("growable", d.growable());
     j.key("tree");
     write_node(j, desc.root);
+    const auto &fmt = d.format_probe();
+    j.key("format").begin_object();
+    j.member("name", fmt.format);
+    using basis = granule::format_decision::basis;
+    j.member("basis", fmt.how == basis::given       ? "given"
+                      : fmt.how == basis::signature ? "signature"
+                                                    : "no_signature");
+    j.key("evidence");
+    if (fmt.how == basis::signature)
+        j.string(fmt.evidence);
+    else
+        j.null();
+    j.member("description", fmt.describe());
+    j.end_object();
     j.key("backing");
     if (desc.backing) {
         j.begin_object();

@@ -42,7 +42,8 @@ constexpr const char *usage_text =
     "                      runs with and of the driver ABI; exits\n"
     "\n"
     "qemu-io's options, so qemu-iotests' $QEMU_IO lines run unchanged:\n"
-    "  -f, --format FMT    raw only (raw is no layer in Granule); others are refused\n"
+    "  -f, --format FMT    raw only (raw is no layer in Granule; format=raw, so the\n"
+    "                      image is not probed); others are refused\n"
     "  -t, --cache MODE    none, directsync: cache.direct=on (O_DIRECT); writeback,\n"
     "                      writethrough, unsafe: the page cache\n"
     "  -n, --nocache       -t none\n"
@@ -251,6 +252,9 @@ int main(int argc, char **argv)
             return 1;
         }
     }
+    // As qemu-io's -f, -f raw names the format of the command line's image
+    // only: an `open` command probes unless its options say driver=raw.
+    sh.qemu().format.reset();
     if (!a.commands.empty()) {
         for (const auto &cmd : a.commands) {
             if (sh.execute(cmd) == granule_io::shell::outcome::quit) {

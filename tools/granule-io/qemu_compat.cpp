@@ -20,7 +20,8 @@ bool is_plain_file(const granule::options &opts, const std::string &leaf)
     return d == opts.end() || d->second == "raw-posix" || d->second == "raw-win32";
 }
 
-// driver=raw: no layer of its own; its file.* keys are the node's.
+// driver=raw: no layer of its own; its file.* keys are the node's. What it
+// does keep is qemu's meaning: the image is raw, not probed (format=raw).
 granule::result<void> drop_raw_layer(granule::options &opts)
 {
     opts.erase("driver");
@@ -30,7 +31,7 @@ granule::result<void> drop_raw_layer(granule::options &opts)
         opts.erase(f);
     }
     for (const auto &[key, value] : opts)
-        if (key != "filename" && key != "read-only")
+        if (key != "filename" && key != "read-only" && key != "format")
             return refuse("format raw: option '" + key +
                           "' is not supported (raw is no layer in Granule: give the "
                           "protocol's options as file.*)");
@@ -40,6 +41,7 @@ granule::result<void> drop_raw_layer(granule::options &opts)
             return refuse("format raw: '" + key + "' given twice ('" + it->second + "' and '" +
                           value + "')");
     }
+    opts.emplace("format", "raw");  // another value is refused by the device, naming it
     return {};
 }
 
@@ -99,6 +101,9 @@ granule::result<granule::options> from_qemu(granule::options opts, const qemu_se
     }
     if (auto d = opts.find("driver"); d != opts.end() && d->second == "file")
         opts.erase(d);  // the plain-file protocol: what a plain filename opens
+    // -f raw: qemu-io does not probe the image (an `open` after it does).
+    if (s.format)
+        opts.emplace("format", *s.format);
 
     std::string leaf;
     if (auto f = opts.find("filename");

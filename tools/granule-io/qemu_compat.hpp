@@ -3,7 +3,11 @@
 // - a format layer: `-f raw` or `driver=raw` is no layer at all (raw is
 //   Granule's only format); its `file.*` keys are the protocol node's keys,
 //   `file=NAME` its filename. `driver=file` is the plain-file protocol.
-//   Any other format is refused, naming it.
+//   Both say the image is raw, so they become Granule's format=raw: no
+//   probe of the first bytes (qemu-io does not probe with them either);
+//   without them the device probes (docs/architecture.md, "Format safety").
+//   `-f` holds for the command line's image only: qemu-io's `open` command
+//   probes. Any other format is refused, naming it.
 // - filename prefixes: `blkdebug::FILE` is driver=blkdebug over FILE,
 //   `blkdebug:CONF:FILE` the same with blkdebug's config=CONF.
 // - the cache and aio modes (-t/--cache, -n, -i/--aio, -k) set the
@@ -24,7 +28,7 @@
 namespace granule_io {
 
 struct qemu_settings {
-    std::optional<std::string> format;        // -f: only "raw" is accepted
+    std::optional<std::string> format;        // -f: only "raw"; reset after the first open
     std::optional<bool> cache_direct;         // from -t / -n
     std::optional<std::string> aio;           // raw-posix's aio= value, from -i / -k
 };

@@ -14,7 +14,8 @@
 // - the synchronous I/O and control functions (preadv ... reopen,
 //   block_status, lift_throttle, debug_*): any thread but the device's
 //   executor (there they would wait for themselves: EDEADLK); they block.
-// - queries: length, get_stats, reset_stats read atomics (any thread);
+// - queries: length, get_stats, reset_stats read atomics, format_probe
+//   what was fixed at open (any thread);
 //   read_only, growable, get_limits, describe, description hop to the device's thread
 //   and wait for the answer when called elsewhere (any thread, the
 //   device's own included).
@@ -32,6 +33,7 @@
 #include <granule/export.hpp>
 
 #include <granule/error.hpp>
+#include <granule/image_format.hpp>
 #include <granule/limits.hpp>
 #include <granule/options.hpp>
 #include <granule/stats.hpp>
@@ -129,6 +131,9 @@ class GRANULE_API device {
 public:
     // spec: dotted options when it contains "driver=" or "filename=" at top
     // level, otherwise a filename shorthand (e.g. "d.img", "iscsi://...").
+    // The core's own keys, at the root only: format=raw (the only value: the
+    // image is meant as raw; without it the first bytes are probed, see
+    // format_probe), throttle.*, backing.*, copy-on-read, overlay-granularity.
     static result<std::unique_ptr<device>> open(std::string_view spec, open_flags flags = {});
     static result<std::unique_ptr<device>> open(const options &opts, open_flags flags = {});
 
@@ -191,6 +196,14 @@ public:
     result<block_extent> block_status(std::uint64_t offset, std::uint64_t len);
 
     std::uint64_t length() const;
+    // What the device's bytes were taken for at open, and why: format=raw
+    // given (nothing checked); a container's signature in the first bytes
+    // (every write, write_zeroes, discard and truncate fails with EPERM
+    // naming the format; reads work); or none (a change that would put one
+    // into the first format_probe_bytes fails with EPERM). Without format=raw
+    // the open reads those bytes once, also read-only. Fixed at open; the
+    // reference lives as long as the device.
+    const format_decision &format_probe() const;
     bool read_only() const;
     bool growable() const;
     limits get_limits() const;
