@@ -15,7 +15,7 @@ spec() { echo "driver=raw-posix,filename=$1,backing.filename=$(lun_url 2)${2:-}"
 
 note "reads through an empty overlay show the LUN, the overlay stays a hole"
 : >"$WORK/plain.img"
-out=$("$GRANULE_IO" --no-timing -c "read -v 0 16" -c length -c stats \
+out=$("$GRANULE_IO" --no-timing --line-buffered --error-detail -c "read -v 0 16" -c length -c stats \
     --image-opts "$(spec "$WORK/plain.img")" 2>&1) || fail "read through the overlay: $out"
 want=$(file_bytes "$lun" 0 16 | paste -sd' ')
 got=$(dump_bytes <<<"$out" | paste -sd' ')
@@ -26,13 +26,13 @@ grep -q "^bytes_copied_on_read: 0$" <<<"$out" || fail "copied without copy-on-re
 
 note "copy-on-read: a full read fills the overlay with the LUN's data"
 : >"$WORK/cor.img"
-out=$("$GRANULE_IO" --no-timing -c "read -q 0 $((32 * M))" -c stats \
+out=$("$GRANULE_IO" --no-timing --line-buffered --error-detail -c "read -q 0 $((32 * M))" -c stats \
     --image-opts "$(spec "$WORK/cor.img" ,copy-on-read=on)" 2>&1) || fail "copy-on-read: $out"
 grep -q "^bytes_copied_on_read: $((32 * M))$" <<<"$out" || fail "not every granule copied: $out"
 cmp "$WORK/cor.img" "$lun" || fail "the overlay differs from the LUN after a full copy-on-read"
 
 note "writes go to the overlay only"
-out=$("$GRANULE_IO" --no-timing -c "write -q -P 0x99 5000 100" -c "read -q -P 0x99 5000 100" \
+out=$("$GRANULE_IO" --no-timing --line-buffered --error-detail -c "write -q -P 0x99 5000 100" -c "read -q -P 0x99 5000 100" \
     --image-opts "$(spec "$WORK/plain.img")" 2>&1) || fail "write through the overlay: $out"
 [ "$(md5sum <"$lun")" = "$lun_sum" ] || fail "the LUN (backing) was written"
 cp "$lun" "$WORK/expect.img"

@@ -108,7 +108,7 @@ for lun in 1 2 3; do
         discard_line="discard: not supported"
     fi
 
-    info=$("$GRANULE_IO" --no-timing -c info "$url") || fail "LUN $lun: granule-io info failed: $info"
+    info=$("$GRANULE_IO" --no-timing --line-buffered --error-detail -c info "$url") || fail "LUN $lun: granule-io info failed: $info"
     got() { sed -n "s/^$1: //p" <<<"$info"; }
     check $lun length "$size" "$(got length)"
     check $lun growable no "$(got growable)"

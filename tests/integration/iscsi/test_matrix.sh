@@ -64,7 +64,7 @@ done
 echo "flush" >>"$script"
 
 note "$case_no cases: writes with read-back -P"
-if ! "$GRANULE_IO" --no-timing "$url" <"$script" >"$WORK/matrix.out" 2>&1; then
+if ! "$GRANULE_IO" --no-timing --line-buffered --error-detail "$url" <"$script" >"$WORK/matrix.out" 2>&1; then
     grep -m5 -i "fail\|error" "$WORK/matrix.out" >&2 || true
     fail "granule-io reported failures in the matrix (see above)"
 fi
@@ -73,7 +73,7 @@ note "backing file equals the reference"
 cmp "$backing" "$ref" || fail "backing file differs from the reference (first difference above)"
 
 note "unaligned read -v / readv -v windows equal the reference"
-"$GRANULE_IO" --no-timing -r "$url" <"$verify" >"$WORK/verify.out" 2>&1 || fail "verification reads failed"
+"$GRANULE_IO" --no-timing --line-buffered --error-detail -r "$url" <"$verify" >"$WORK/verify.out" 2>&1 || fail "verification reads failed"
 dump_bytes "$WORK/verify.out" >"$WORK/got.hex"
 : >"$WORK/want.hex"
 for w in "${windows[@]}"; do

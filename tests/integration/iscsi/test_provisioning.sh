@@ -16,10 +16,10 @@ allocated() { sync; stat -c %b "$1"; }
 
 note "LUN 1: discard unmaps"
 backing=$WORK/lun1.img
-"$GRANULE_IO" --no-timing -c "write -q -P 0x44 0 $((8 * M))" -c flush "$(lun_url 1)" >/dev/null ||
+"$GRANULE_IO" --no-timing --line-buffered --error-detail -c "write -q -P 0x44 0 $((8 * M))" -c flush "$(lun_url 1)" >/dev/null ||
     fail "writing LUN 1 failed"
 before=$(allocated "$backing")
-out=$("$GRANULE_IO" --no-timing -c "discard 4096 $((4 * M))" -c "read -q -P 0 4096 $((4 * M))" \
+out=$("$GRANULE_IO" --no-timing --line-buffered --error-detail -c "discard 4096 $((4 * M))" -c "read -q -P 0 4096 $((4 * M))" \
     -c "read -q -P 0x44 0 4096" -c "read -q -P 0x44 $((4 * M + 4096)) $((4 * M - 4096))" \
     "$(lun_url 1)" 2>&1) || fail "discard on LUN 1: $out"
 after=$(allocated "$backing")
@@ -31,7 +31,7 @@ ref=$WORK/ref1.img
 head -c $((16 * M)) "$backing" >"$ref"  # the LUN is 3 GiB; the test stays in the first 16 MiB
 at=$((5 * M + 1001)) len=$((2 * M + 5))
 before=$(allocated "$backing")
-out=$("$GRANULE_IO" --no-timing -c "write -z $at $len" -c "read -q -P 0 $at $len" \
+out=$("$GRANULE_IO" --no-timing --line-buffered --error-detail -c "write -z $at $len" -c "read -q -P 0 $at $len" \
     -c "read -q -P 0x44 $((at - 1001)) 1001" "$(lun_url 1)" 2>&1) || fail "write -z on LUN 1: $out"
 after=$(allocated "$backing")
 head -c $len /dev/zero | dd of="$ref" bs=64k oflag=seek_bytes seek=$at conv=notrunc status=none
@@ -50,9 +50,10 @@ cmds=()
 for s in "${spots[@]}"; do cmds+=(-c "write -q -P 0x66 $s 1"); done
 cmds+=(-c "stats -r" -c "write -z 5 $zlen" -c stats)
 for s in "${spots[@]}"; do cmds+=(-c "read -q -P 0 $s 1"); done
-cmds+=(-c "write -q -P 0x67 $((2 * G + 4096)) 4096" -c "discard 0 $((3 * G))")
+# (two discards: one request is capped at 2 GiB - 512 bytes, as in qemu-io)
+cmds+=(-c "write -q -P 0x67 $((2 * G + 4096)) 4096" -c "discard 0 $((3 * G / 2))" -c "discard $((3 * G / 2)) $((3 * G / 2))")
 cmds+=(-c "read -q -P 0 $((2 * G + 4096)) 4096")
-out=$("$GRANULE_IO" --no-timing "${cmds[@]}" "$(lun_url 1)" 2>&1) || fail "LUN 1, 1 GiB + 4 MiB: $out"
+out=$("$GRANULE_IO" --no-timing --line-buffered --error-detail "${cmds[@]}" "$(lun_url 1)" 2>&1) || fail "LUN 1, 1 GiB + 4 MiB: $out"
 # WRITE SAME, not zero buffers (1 MiB each: over a thousand requests): only
 # the unaligned head and tail go through the core's read-modify-write.
 requests=$(sed -n 's/^driver_requests: //p' <<<"$out" | sed -n 2p)
@@ -63,7 +64,7 @@ requests=$(sed -n 's/^driver_requests: //p' <<<"$out" | sed -n 2p)
 note "LUN 2: no provisioning: discard is a no-op, write -z writes zeroes"
 backing=$WORK/lun2.img
 ref=$WORK/ref2.img
-out=$("$GRANULE_IO" --no-timing -c "write -q -P 0x55 0 $M" -c "discard 0 $M" -c "read -q -P 0x55 0 $M" \
+out=$("$GRANULE_IO" --no-timing --line-buffered --error-detail -c "write -q -P 0x55 0 $M" -c "discard 0 $M" -c "read -q -P 0x55 0 $M" \
     -c "write -z 3 $((M / 2))" -c "read -q -P 0 3 $((M / 2))" "$(lun_url 2)" 2>&1) ||
     fail "LUN 2: $out"
 fill_file "$ref" 0x55 0 $M

@@ -67,7 +67,7 @@ check() {
     LAST_OUT=$out
 }
 options() { echo "driver=iscsi,filename=${1//,/,,}"; }
-gio() { "$GRANULE_IO" --no-timing "$@"; }
+gio() { "$GRANULE_IO" --no-timing --line-buffered --error-detail "$@"; }
 use_form() {
     if [ "$1" = shorthand ]; then
         io=() img=() dst=()
@@ -90,9 +90,9 @@ for pw in "${passwords[@]}"; do
         # Not a CHAP secret: the driver refuses the URL before any login.
         for form in shorthand options; do
             use_form $form
-            check 2 "can't open device" "$shown" "empty password after '%'" -- \
+            check 1 "can't open device" "$shown" "empty password after '%'" -- \
                 gio -c "read 0 512" "${io[@]}" "$(spec "$good")"
-            check 1 "open: can't open device" "$shown" -- gio -c "open ${io[*]} $(spec "$good")"
+            check 1 "granule-io: can't open device" "$shown" -- gio -c "open ${io[*]} $(spec "$good")"
             check 1 "can't open DST" "$shown" -- \
                 "$GRANULE_IMG" convert "${dst[@]}" "$WORK/src.img" "$(spec "$good")"
         done
@@ -111,13 +111,13 @@ for pw in "${passwords[@]}"; do
         use_form $form
         # granule-io: can't open device SPEC (nothing listening, no such LUN,
         # wrong password), and its open command failing.
-        check 2 "can't open device" "$shown" "Connection refused" -- \
+        check 1 "can't open device" "$shown" "Connection refused" -- \
             gio -c "read 0 512" "${io[@]}" "$(spec "$bad_port")"
-        check 2 "can't open device" "$shown" "no such LUN" -- \
+        check 1 "can't open device" "$shown" "no such LUN" -- \
             gio -c "read 0 512" "${io[@]}" "$(spec "$bad_lun")"
-        check 2 "can't open device" "$shown" "Authentication failure" -- \
+        check 1 "can't open device" "$shown" "Authentication failure" -- \
             gio -c "read 0 512" "${io[@]}" "$(spec "$bad_pw")"
-        check 1 "open: can't open device" "$shown" "no such LUN" -- \
+        check 1 "granule-io: can't open device" "$shown" "no such LUN" -- \
             gio -c "open ${io[*]} $(spec "$bad_lun")"
         # granule-img convert whose SRC or DST cannot be opened.
         check 1 "can't open SRC" "$shown" -- \
@@ -144,7 +144,7 @@ for pw in "${passwords[@]}"; do
         check 0 "" -- "$GRANULE_IMG" convert "${dst[@]}" "$WORK/src.img" "$(spec "$good")"
     done
     # qemu-io's "open -o options filename": the filename joins the options.
-    check 1 "open: can't open device" "$shown" "no such LUN" -- \
+    check 1 "granule-io: can't open device" "$shown" "no such LUN" -- \
         gio -c "open -o driver=iscsi,timeout=5 $bad_lun"
     check 1 "granule-img info: can't open" -- "$GRANULE_IMG" info "$bad_pw"
     check 1 "granule-img bench: can't open" -- "$GRANULE_IMG" bench -c 1 "$bad_pw"

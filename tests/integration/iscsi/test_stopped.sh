@@ -21,7 +21,7 @@ test_cleanup() {
     [ -z "$GIO_PID" ] || kill -KILL "$GIO_PID" 2>/dev/null || true
 }
 mkfifo "$WORK/cmd"
-"$GRANULE_IO" --no-timing --image-opts "driver=iscsi,filename=$url,timeout=2" \
+"$GRANULE_IO" --no-timing --line-buffered --error-detail --image-opts "driver=iscsi,filename=$url,timeout=2" \
     <"$WORK/cmd" >"$WORK/out" 2>&1 &
 GIO_PID=$!
 exec 3>"$WORK/cmd"
@@ -62,7 +62,7 @@ check [ $elapsed -lt 7500 ] || fail "20 flushes on a stopped target took $elapse
 
 note "after SIGCONT the next request reconnects"
 sleep 1.2  # past the retry interval
-"$GRANULE_IO" --no-timing --image-opts "driver=iscsi,filename=$url,timeout=2" \
+"$GRANULE_IO" --no-timing --line-buffered --error-detail --image-opts "driver=iscsi,filename=$url,timeout=2" \
     -c "write -P 0x12 4096 4096" -c "read -P 0x12 4096 4096" -c aio_flush >"$WORK/out2" 2>&1 ||
     { cat "$WORK/out2" >&2; fail "a request after SIGCONT failed"; }
 echo "PASS"

@@ -39,7 +39,7 @@ run_round() {  # name queue-depth base
     echo "stats" >>"$script"
     echo "info" >>"$script"
     local start=$SECONDS
-    "$GRANULE_IO" --no-timing --image-opts "driver=iscsi,filename=$url,queue-depth=$qd" \
+    "$GRANULE_IO" --no-timing --line-buffered --error-detail --image-opts "driver=iscsi,filename=$url,queue-depth=$qd" \
         <"$script" >"$WORK/$name.out" 2>&1 || {
         grep -m5 -i "fail\|error" "$WORK/$name.out" >&2 || true
         fail "$name: granule-io reported failures"
