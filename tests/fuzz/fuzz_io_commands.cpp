@@ -183,11 +183,22 @@ std::string spec_of(std::string_view script)
 
 }  // namespace
 
+namespace {
+// The shell's diagnostics (qemu-io sends them to stderr) go here unless
+// GRANULE_FUZZ_VERBOSE: libFuzzer's and the sanitizers' reports keep stderr.
+std::FILE *shell_errors = stderr;
+}  // namespace
+
 extern "C" int LLVMFuzzerInitialize(int *, char ***)
 {
     granule_fuzz::use_build_drivers();
-    if (!std::getenv("GRANULE_FUZZ_VERBOSE") && !std::freopen("/dev/null", "w", stdout))
-        fail("cannot send stdout to /dev/null");
+    if (!std::getenv("GRANULE_FUZZ_VERBOSE")) {
+        if (!std::freopen("/dev/null", "w", stdout))
+            fail("cannot send stdout to /dev/null");
+        shell_errors = std::fopen("/dev/null", "w");
+        if (!shell_errors)
+            fail("cannot open /dev/null");
+    }
     return 0;
 }
 
@@ -195,6 +206,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
 {
     std::string_view script(reinterpret_cast<const char *>(data), size);
     granule_io::shell sh(false);
+    sh.out().set_error_stream(shell_errors);
     auto opts = granule::parse_options(spec_of(script));
     if (!opts)
         fail("spec does not parse");

@@ -22,8 +22,8 @@
 //   flight touches (an unaligned write issued later waits for the older
 //   read), zeroes past the end of a growable node included;
 // - after each batch the whole device (and its length) equals the model;
-// - writes and reads past the end of a fixed-size node fail with EIO and
-//   change nothing; truncate resizes either kind;
+// - writes, reads and discards past the end of a fixed-size node fail with
+//   EIO and change nothing; truncate resizes either kind;
 // - discard is advisory: each discarded byte reads back as its old value or
 //   zero (the model takes what is read), bytes outside the whole
 //   pdiscard_alignment blocks it may drop must keep their old value;
@@ -552,7 +552,18 @@ void run::discard()
     u64 off = pick_offset(read_cap - 1);
     u64 len = pick_length(off, read_cap);
     note("discard offset " + std::to_string(off) + " length " + std::to_string(len));
-    if (auto r = dev_->pdiscard(off, len); !r)
+    // Past the end of a fixed-size device a discard fails (EIO), as a write.
+    const bool must_fail = !growable_ && off + len > length_;
+    auto r = dev_->pdiscard(off, len);
+    if (must_fail) {
+        if (r)
+            failed("pdiscard offset " + std::to_string(off) + " length " + std::to_string(len) +
+                   " past the end of a fixed-size device succeeded");
+        else if (r.error().code != EIO)
+            failed("pdiscard past the end of a fixed-size device: " + r.error().message);
+        return;  // nothing may have changed: the whole-device check after the batch says so
+    }
+    if (!r)
         failed("pdiscard offset " + std::to_string(off) + " length " + std::to_string(len) +
                " failed: " + r.error().message);
     // What may go: whole pdiscard_alignment blocks inside the device.

@@ -101,7 +101,7 @@ replay_regressions() {
             else
                 echo "FAIL  $f/$name"
                 show_input "$input"
-                grep -v '^INFO:' "$log" | tail -40 | sed 's/^/    /' || true
+                grep -a -v '^INFO:' "$log" | tail -40 | sed 's/^/    /' || true
                 rc=1
             fi
             rm -f "$log"
@@ -149,7 +149,7 @@ for f in "${fuzzers[@]}"; do
     dir=$work/$f
     status=$(cat "$dir/rc" 2>/dev/null || echo "?")
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/log" | tail -1)
-    last=$(grep -E '^#[0-9]+' "$dir/log" | tail -1 || true)
+    last=$(grep -a -E '^#[0-9]+' "$dir/log" | tail -1 || true)
     cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
     ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
     corpus=$(find "$dir/corpus" -type f | wc -l)
@@ -168,12 +168,12 @@ done
 for f in "${failed[@]}"; do
     dir=$work/$f
     echo
-    echo "== fuzz_$f: $(grep -m1 -E '^(==[0-9]+==ERROR|==granule-fuzz==|SUMMARY)' "$dir/log" || echo 'see the log')"
+    echo "== fuzz_$f: $(grep -a -m1 -E '^(==[0-9]+==ERROR|==granule-fuzz==|SUMMARY)' "$dir/log" || echo 'see the log')"
     while read -r input; do
         [ -n "$input" ] && show_input "$input"
     done < <(find "$dir/artifacts" -type f | sort)
     echo "  log: $dir/log; the report:"
-    grep -v -E '^(INFO:|#[0-9]+|\s+NEW_FUNC)' "$dir/log" | grep -v '^$' | tail -45 | sed 's/^/    /' || true
+    grep -a -v -E '^(INFO:|#[0-9]+|\s+NEW_FUNC)' "$dir/log" | grep -a -v '^$' | tail -45 | sed 's/^/    /' || true
     echo "  reproduce: $build/tests/fuzz/fuzz_$f INPUT; minimise: add -minimize_crash=1 -runs=20000"
     echo "  (then copy it to tests/fuzz/regressions/$f/, see tests/fuzz/README.md)"
 done

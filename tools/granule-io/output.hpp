@@ -19,6 +19,8 @@ namespace granule_io {
 class output {
 public:
     void set_line_buffered(bool on) { line_buffered_ = on; }
+    // Where error() writes (stderr; the command fuzzer silences it).
+    void set_error_stream(std::FILE *f) { err_ = f; }
 
     void write(std::string_view text)
     {
@@ -33,10 +35,10 @@ public:
     void error(std::string_view text)
     {
         std::lock_guard lock(mutex_);
-        std::fwrite(text.data(), 1, text.size(), stderr);
+        std::fwrite(text.data(), 1, text.size(), err_);
         // stderr is unbuffered by the C standard's default, but not in every
         // C runtime: Windows' buffers it when redirected to a file.
-        std::fflush(stderr);
+        std::fflush(err_);
     }
 
     void flush()
@@ -47,6 +49,7 @@ public:
 
 private:
     std::mutex mutex_;
+    std::FILE *err_ = stderr;
     bool line_buffered_ = true;
 };
 
