@@ -89,8 +89,8 @@ bool transfer(const invocation &inv, data_command kind)
     return ok;
 }
 
-// "off len" of discard and map: qemu-io's number lines, then its range check
-// (a range past 2^63-1 fails as EIO).
+// "off len" of discard and map, with qemu-io's number lines on failure (the
+// callers check the range: check_range).
 std::optional<std::pair<std::uint64_t, std::uint64_t>> parse_range(const invocation &inv,
                                                                    const std::string &off,
                                                                    const std::string &len)
