@@ -3,6 +3,7 @@
 #pragma once
 
 #include "block_cache.hpp"
+#include "buffer_pool.hpp"
 #include "driver_call.hpp"
 #include "node.hpp"
 #include "padding.hpp"
@@ -22,6 +23,8 @@
 #include <thread>
 
 namespace granule {
+
+class padded_write;
 
 struct atomic_stats {
 #define GRANULE_ATOMIC_STAT_(name) std::atomic<std::uint64_t> name{0};
@@ -165,19 +168,27 @@ private:
     // at all once the device is closing). Callers skip it when no limit is
     // set, so an unthrottled request makes no coroutine frame for it.
     boost::asio::awaitable<void> throttled(bool write, std::uint64_t bytes);
-    // Marks req serialising as a write of [offset, offset + bytes) needs
-    // (unaligned, or reaching past the end) and waits for conflicts.
-    boost::asio::awaitable<void> serialise_write(tracked_request &req, std::uint64_t offset,
-                                                 std::uint64_t bytes);
-    // self: the caller's tracked write, whose padding may carry the writes
-    // queued behind it on the same blocks (coalescing); nullptr: none.
-    // req_flags: GRANULE_REQ_FUA when the root does FUA itself. op: what
-    // errors call the request ("write", or "write_zeroes" for zero buffers).
+    // Tracks a write of [offset, offset + bytes) and waits until it may
+    // start: serialising when unaligned or reaching past the end. data: a
+    // caller's write that another may carry (empty: none).
+    boost::asio::awaitable<tracked_guard> enter_write(std::uint64_t offset, std::uint64_t bytes,
+                                                      std::span<const io_buffer> data = {});
+    // self: the caller's tracked write, which may gather the writes queued
+    // behind it that continue it and carry those queued into its padding;
+    // nullptr: none. req_flags: GRANULE_REQ_FUA when the root does FUA
+    // itself. op: what errors call the request ("write", or "write_zeroes"
+    // for zero buffers). The steps are in write_path.cpp.
     boost::asio::awaitable<result<std::size_t>> write_tracked(std::uint64_t offset,
                                                               std::span<const io_buffer> iov,
                                                               tracked_request *self = nullptr,
                                                               std::uint32_t req_flags = 0,
                                                               const char *op = "write");
+    std::vector<tracked_request *> gather(tracked_request &self, padded_write &w,
+                                          std::uint64_t old_length);
+    boost::asio::awaitable<result<void>> read_padding(padded_write &w, std::uint64_t offset,
+                                                      std::uint64_t total);
+    std::vector<tracked_request *> coalesce(tracked_request &self, padded_write &w);
+    void remember_padding(const padded_write &w);
     boost::asio::awaitable<result<void>> write_zero_buffers(std::uint64_t offset,
                                                             std::uint64_t bytes,
                                                             std::uint32_t req_flags = 0);
@@ -240,6 +251,7 @@ private:
     limits limits_;
     format_decision format_;  // set by probe_format, then constant
     std::atomic<std::uint64_t> length_{0};
+    buffer_pool buffers_;  // before anything that holds its buffers
     request_tracker tracker_;
     block_cache rmw_cache_;
     throttle throttle_;

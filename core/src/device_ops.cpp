@@ -159,10 +159,8 @@ asio::awaitable<result<void>> device_impl::discard_tracked(std::uint64_t offset,
     // data again: nothing is discarded.
     if (start >= stop || !d.discard || backing_.n)
         co_return result<void>{};
-    tracked_request req(start, stop - start);
-    tracking_scope scope(tracker_, req);
-    bump(counters.serialisation_waits, co_await tracker_.wait(req));
-    req.started = true;
+    auto tracked = co_await tracker_.enter({start, stop - start});
+    bump(counters.serialisation_waits, tracked.waits);
     std::uint64_t step = limits_.max_pdiscard ? std::max(align_down(limits_.max_pdiscard, a), a)
                                               : stop - start;
     rmw_cache_.clear();
@@ -256,9 +254,7 @@ asio::awaitable<result<void>> device_impl::zero_range(std::uint64_t offset, std:
 {
     if (throttle_.enabled())
         co_await throttled(true, bytes);
-    tracked_request req(offset, bytes);
-    tracking_scope scope(tracker_, req);
-    co_await serialise_write(req, offset, bytes);
+    auto tracked = co_await enter_write(offset, bytes);
 
     const auto &d = root_->driver();
     const auto z = split_zeroes(d.write_zeroes, backing_.n != nullptr, zeroing_align(offset),
@@ -308,11 +304,9 @@ asio::awaitable<result<void>> device_impl::truncate(std::uint64_t new_length)
     // past them with zeroes, changes what they hold: then the truncate
     // serialises from 0 and checks what they will be.
     const bool head_changes = guards_head(std::min(new_length, length()));
-    tracked_request req(head_changes ? 0 : std::min(new_length, length()), 1);
-    request_tracker::mark_serialising_to_end(req, req.offset, io_align());
-    tracking_scope scope(tracker_, req);
-    bump(counters.serialisation_waits, co_await tracker_.wait(req));
-    req.started = true;
+    const auto from = head_changes ? 0 : std::min(new_length, length());
+    auto tracked = co_await tracker_.enter({from, 1, io_align(), true});
+    bump(counters.serialisation_waits, tracked.waits);
     if (head_changes) {
         std::array<std::byte, format_probe_bytes> head{};
         auto got = co_await read_head(head);
@@ -370,11 +364,7 @@ asio::awaitable<result<void>> device_impl::reopen(options changes)
     if (!throttling)
         co_return throttling.error();
     // A barrier: waits for every request before it; later ones wait for it.
-    tracked_request req(0, 1);
-    request_tracker::mark_serialising_to_end(req, 0, 1);
-    tracking_scope scope(tracker_, req);
-    co_await tracker_.wait(req);
-    req.started = true;
+    auto tracked = co_await tracker_.enter({0, 1, 1, true});
     rmw_cache_.clear();
     if (!changes.empty() || throttle_keys.empty()) {
         if (auto r = root_->reopen(changes); !r)

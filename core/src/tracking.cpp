@@ -74,6 +74,17 @@ bool bytes_overlap(const tracked_request &a, const tracked_request &b)
     return a.offset < b.offset + b.bytes && b.offset < a.offset + a.bytes;
 }
 
+bool ranges_overlap(std::uint64_t a0, std::uint64_t a1, std::uint64_t b0, std::uint64_t b1)
+{
+    return a0 < b1 && b0 < a1;
+}
+
+// r is a caller's write that starts where the caller's write w ends.
+bool continues(const tracked_request &r, const tracked_request &w)
+{
+    return !r.write_data.empty() && !w.write_data.empty() && r.offset == w.offset + w.bytes;
+}
+
 }  // namespace
 
 void request_tracker::check_invariants(const tracked_request *after_wait) const
@@ -89,8 +100,10 @@ void request_tracker::check_invariants(const tracked_request *after_wait) const
     if (!after_wait)
         return;
     const auto &r = *after_wait;
+    if (r.landed)  // done by its carrier, in issue order with the others it carried
+        return;
     for (const auto *o : requests_) {
-        if (o == &r || o->seq > r.seq || !(o->serialising || r.serialising) ||
+        if (o == &r || o->seq > r.seq || o->landed || !(o->serialising || r.serialising) ||
             !bytes_overlap(*o, r) || o->waiting_for == r.seq)
             continue;
         invariant_failed("passes an older request that overlaps its bytes", r, o);
@@ -126,7 +139,8 @@ tracked_request *request_tracker::find_conflict(const tracked_request &r) const
         // request pass a waiting one; iotest 077 relies on it). Should it
         // start first, r waits for it then (it is started); requests whose
         // bytes overlap stay in issue order.
-        if (other->waiting_for && !other->started && !bytes_overlap(*other, r))
+        if (other->waiting_for && !other->started && !bytes_overlap(*other, r) &&
+            !continues(r, *other))
             continue;
         if (other->seq < r.seq || other->started)
             return other;
@@ -140,9 +154,7 @@ std::vector<tracked_request *> request_tracker::absorb_waiting(const tracked_req
     std::vector<tracked_request *> out;
     if (!w.done)  // the first waiter creates it: nobody waits for w
         return out;
-    auto overlaps = [](std::uint64_t a0, std::uint64_t a1, std::uint64_t b0, std::uint64_t b1) {
-        return a0 < b1 && b0 < a1;
-    };
+    const auto overlaps = ranges_overlap;
     for (auto *c : requests_) {
         const auto c_end = c->offset + c->bytes;
         if (c == &w || c->waiting_for != w.seq || c->started || c->absorbed ||
@@ -166,10 +178,99 @@ std::vector<tracked_request *> request_tracker::absorb_waiting(const tracked_req
     return out;
 }
 
+std::vector<tracked_request *> request_tracker::gather_following(tracked_request &w,
+                                                                std::uint64_t align,
+                                                                std::uint64_t max_bytes)
+{
+    std::vector<tracked_request *> out;
+    if (!w.done || w.write_data.empty())  // nobody waits for w, or w is no caller's write
+        return out;
+    const auto start = align_down(w.offset, align);
+    auto end = w.offset + w.bytes;
+    auto gathered = [&](std::uint64_t seq) {
+        return seq == w.seq ||
+               std::any_of(out.begin(), out.end(), [&](auto *g) { return g->seq == seq; });
+    };
+    // requests_ is in issue order: a write continuing the run is newer than
+    // the one it continues, so one pass finds the run.
+    for (auto *c : requests_) {
+        if (c->seq <= w.seq || c->offset != end || c->started || c->absorbed ||
+            c->write_data.empty() || !c->waiting_for || !gathered(c->waiting_for))
+            continue;
+        const auto c_end = c->offset + c->bytes;
+        if (align_up(c_end, align) - start > max_bytes)
+            break;
+        bool alone = true;
+        for (auto *o : requests_) {
+            if (o == c || o == &w || o->absorbed)
+                continue;
+            // Older than c: it must not see c before itself. Started: it is
+            // changing c's blocks now.
+            if ((o->seq < c->seq || o->started) &&
+                ranges_overlap(o->overlap_offset, o->overlap_end, align_down(c->offset, align),
+                               align_up(c_end, align)))
+                alone = false;
+        }
+        if (!alone)
+            break;
+        c->absorbed = true;
+        out.push_back(c);
+        end = c_end;
+    }
+    if (!out.empty()) {
+        w.overlap_end = std::max(w.overlap_end, align_up(end, align));
+        if constexpr (checking)
+            check_invariants(&w);
+    }
+    return out;
+}
+
+asio::awaitable<tracked_guard> request_tracker::enter(const track_spec &spec,
+                                                      std::function<bool(tracked_request &)> rewiden)
+{
+    auto r = std::make_unique<tracked_request>(spec.offset, spec.bytes);
+    r->write_data = spec.write_data;
+    if (spec.to_end)
+        mark_serialising_to_end(*r, spec.offset, spec.serialise_align ? spec.serialise_align : 1);
+    else if (spec.serialise_align)
+        mark_serialising(*r, spec.serialise_align);
+    add(*r);
+    tracked_guard g(*this, std::move(r));
+    auto &req = g.request();
+    if (rewiden)
+        rewiden(req);
+    do
+        g.waits += co_await wait(req);
+    while (rewiden && rewiden(req));
+    req.started = true;
+    co_return g;
+}
+
+void request_tracker::release_landed(std::span<tracked_request *const> carried)
+{
+    for (auto *c : carried)
+        c->landed = true;
+    // Each waits on the timer of the request before it; a cancel wakes every
+    // waiter of that timer, and those not done just look again.
+    for (auto *o : requests_)
+        if (o->done && std::any_of(carried.begin(), carried.end(),
+                                   [&](auto *c) { return c->waiting_for == o->seq; }))
+            o->done->cancel();
+}
+
+tracked_guard::~tracked_guard()
+{
+    if (r_)
+        t_->remove(*r_);
+}
+
 asio::awaitable<unsigned> request_tracker::wait(tracked_request &r)
 {
     unsigned waits = 0;
-    while (auto *other = find_conflict(r)) {
+    while (!r.landed) {
+        auto *other = find_conflict(r);
+        if (!other)
+            break;
         if (!other->done)
             other->done.emplace(co_await asio::this_coro::executor,
                                 asio::steady_timer::time_point::max());

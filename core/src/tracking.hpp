@@ -13,7 +13,9 @@
 #include <granule/device.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <list>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -48,6 +50,38 @@ struct tracked_request {
     // Carried by an older write: done, without any I/O of its own, once
     // that write completed (reset when that write failed).
     bool absorbed = false;
+    // Absorbed, and the carrier's write landed: done, it waits no more.
+    bool landed = false;
+};
+
+// What a request is, for the tracker: its bytes, whether it serialises
+// (widened to align), and for a caller's write its data (carriable).
+struct track_spec {
+    std::uint64_t offset = 0;
+    std::uint64_t bytes = 0;
+    std::uint64_t serialise_align = 0;  // 0: does not serialise
+    bool to_end = false;                // serialises from offset to the end
+    std::span<const io_buffer> write_data{};
+};
+
+class request_tracker;
+
+// A request registered with the tracker and past its wait (started); gone
+// from the tracker, waking whoever waits for it, when the guard goes.
+class tracked_guard {
+public:
+    tracked_guard(request_tracker &t, std::unique_ptr<tracked_request> r) : t_(&t), r_(std::move(r)) {}
+    tracked_guard(tracked_guard &&) noexcept = default;
+    tracked_guard &operator=(tracked_guard &&) = delete;
+    ~tracked_guard();
+
+    tracked_request &request() { return *r_; }
+    tracked_request *operator->() { return r_.get(); }
+    unsigned waits = 0;  // how many times it waited to start
+
+private:
+    request_tracker *t_;
+    std::unique_ptr<tracked_request> r_;  // its address is in the tracker's list
 };
 
 class request_tracker {
@@ -66,11 +100,30 @@ public:
     // The request r must wait for now, or nullptr: one that overlaps it,
     // where either is serialising, and that is older than r or already
     // started (so waits never form a cycle), and is not itself waiting for r,
-    // nor waiting before its start with bytes that r's do not overlap.
+    // nor waiting before its start with bytes that r's do not overlap --
+    // unless r is a write that continues it (starts where it ends): then r
+    // queues behind it, so that whoever gathers it can gather r too.
     tracked_request *find_conflict(const tracked_request &r) const;
 
     // Waits until find_conflict(r) is nullptr; returns how many times it waited.
     boost::asio::awaitable<unsigned> wait(tracked_request &r);
+
+    // Registers a request, waits until it may start and marks it started.
+    // rewiden(r), if given, runs before each wait and again after it; while
+    // it returns true (it widened r: a truncate moved the end meanwhile),
+    // r waits again.
+    boost::asio::awaitable<tracked_guard> enter(const track_spec &spec,
+                                                std::function<bool(tracked_request &)> rewiden = {});
+
+    // Write gathering: the writes queued behind w (waiting for it or for a
+    // write gathered before them) that continue it byte after byte from
+    // w.offset + bytes, in issue order, while the padded union stays within
+    // max_bytes. The same invisibility rule as absorb_waiting: no request
+    // older than a gathered write but w and those gathered shares its
+    // blocks, and no started request but w shares the union's blocks.
+    // Marks them absorbed and widens w's overlap range over them.
+    std::vector<tracked_request *> gather_following(tracked_request &w, std::uint64_t align,
+                                                    std::uint64_t max_bytes);
 
     // The writes waiting for w whose bytes lie wholly in [from, to) outside
     // w's own bytes, in issue order, that can be carried by w's write: no
@@ -78,6 +131,11 @@ public:
     // tell the difference). Marks them absorbed.
     std::vector<tracked_request *> absorb_waiting(const tracked_request &w, std::uint64_t from,
                                                   std::uint64_t to);
+
+    // The carrier of these absorbed writes landed: they are done. Wakes them
+    // now, not one after another as each is removed (a gathered run waits
+    // in a chain), so the next run can gather the writes they make room for.
+    void release_landed(std::span<tracked_request *const> carried);
 
     std::size_t size() const { return requests_.size(); }
     bool empty() const { return requests_.empty(); }
@@ -94,7 +152,10 @@ private:
     std::uint64_t next_seq_ = 1;  // 0 means "nobody" in waiting_for
 };
 
-// Registers on construction, unregisters (waking waiters) on destruction.
+
+// Registers on construction, unregisters (waking waiters) on destruction:
+// a request the caller owns and drives by hand (the tests do); the device
+// enters requests with request_tracker::enter.
 class tracking_scope {
 public:
     tracking_scope(request_tracker &t, tracked_request &r) : t_(t), r_(r) { t_.add(r_); }

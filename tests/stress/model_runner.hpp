@@ -136,6 +136,7 @@ private:
     std::map<u64, std::unique_ptr<op>> inflight_;
     stress::completion_queue done_;
     u64 next_seq_ = 1, target_depth_ = 1, max_inflight_ = 0;
+    u64 last_write_end_ = 0;  // where the last write issued ended
 
     // Figures for the summary.
     u64 n_reads_ = 0, n_writes_ = 0, n_aligned_ = 0, n_flushes_ = 0, bytes_written_ = 0;

@@ -56,6 +56,10 @@ std::pair<u64, u64> runner::pick_range(bool write)
 {
     u64 len = pick_len();
     u64 off;
+    // A quarter of the writes continue the last one: the streams that write
+    // gathering joins into one request.
+    if (write && last_write_end_ < size_ && rng_() % 4 == 0)
+        return {last_write_end_, std::min(len, size_ - last_write_end_)};
     const unsigned c = rng_() % 100;
     if (c < 60)
         off = hot_ + rng_() % hot_window_;
@@ -104,6 +108,7 @@ op &runner::issue_write(u64 off, u64 len)
             }
     }
     o.id = log_.size() + 1;
+    last_write_end_ = o.off + o.len;
     log_.push_back({o.off, o.len, o.aligned});
     stress::fill_pattern(model_.data() + o.off, cfg_.seed, o.id, o.off, o.len);
     split_iov(o, true);
@@ -327,6 +332,8 @@ void runner::run()
                 (unsigned long long)bp_forced_, (unsigned long long)max_inflight_, secs);
     if (st.serialisation_waits == 0 || st.rmw_cycles == 0)
         fail("serialisation_waits or rmw_cycles is 0: the requests never overlapped unaligned");
+    if (st.writes_carried == 0)
+        fail("writes_carried is 0: no write was gathered or coalesced into another's request");
     if (st.failed_requests != 0)
         fail(std::to_string(st.failed_requests) + " failed requests");
 }

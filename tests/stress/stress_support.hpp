@@ -190,11 +190,12 @@ inline void print_stats(const granule::stats &s)
 {
     std::printf("  stats: write_requests %llu read_requests %llu bytes_written %llu "
                 "bytes_bounced %llu rmw_cycles %llu serialisation_waits %llu "
-                "driver_requests %llu failed_requests %llu\n",
+                "driver_requests %llu failed_requests %llu writes_carried %llu\n",
                 (unsigned long long)s.write_requests, (unsigned long long)s.read_requests,
                 (unsigned long long)s.bytes_written, (unsigned long long)s.bytes_bounced,
                 (unsigned long long)s.rmw_cycles, (unsigned long long)s.serialisation_waits,
-                (unsigned long long)s.driver_requests, (unsigned long long)s.failed_requests);
+                (unsigned long long)s.driver_requests, (unsigned long long)s.failed_requests,
+                (unsigned long long)s.writes_carried);
 }
 
 // The device a --backend names, with the temp file behind it (removed after

@@ -21,7 +21,8 @@ namespace granule {
     X(driver_requests)      /* reads/writes submitted to the root driver */   \
     X(failed_requests)                                                         \
     X(throttle_waits)       /* requests held back by throttle.* limits */     \
-    X(bytes_copied_on_read) /* backing data written into the overlay */
+    X(bytes_copied_on_read) /* backing data written into the overlay */      \
+    X(writes_carried)       /* caller writes done by another write's request */
 
 struct stats {
 #define GRANULE_STATS_MEMBER_(name) std::uint64_t name = 0;
