@@ -34,8 +34,9 @@ enum class op_kind { read, write, flush, unmap, write_same };
 constexpr std::chrono::milliseconds reconnect_retry{1000};
 constexpr int max_retries = 8;          // UNIT ATTENTION / BUSY / TASK SET FULL
 constexpr uint64_t max_range_blocks = 0xFFFFFFFFu;  // 32-bit block count fields
-// UNMAP / WRITE SAME ranges go in commands of at most this much, one after the
-// other, so that each one finishes well within `timeout` on a slow target.
+// UNMAP ranges go in commands of at most this much, one after the other, so
+// that each one finishes well within `timeout` on a slow target (WRITE SAME:
+// write_same_blocks()).
 constexpr uint64_t range_chunk_bytes = uint64_t{1} << 30;
 
 const char *kind_name(op_kind k)
@@ -121,6 +122,19 @@ void event_loop::set_state(std::string s)
     state_ = std::move(s);
 }
 
+write_same_refusals event_loop::refusals() const
+{
+    std::lock_guard lock(mutex_);
+    return refused_;
+}
+
+void event_loop::note_refusal(std::string write_same_refusals::*which, std::string why)
+{
+    std::lock_guard lock(mutex_);
+    if ((refused_.*which).empty())
+        refused_.*which = std::move(why);
+}
+
 void event_loop::post(op *raw)
 {
     std::unique_ptr<op> o(raw);  // if push_back throws, ~completion answers -EIO
@@ -161,9 +175,10 @@ void event_loop::write_zeroes(uint64_t offset, uint64_t length, bool unmap, bool
                               completion done)
 {
     if (write_same_unsupported_)
-        return done.fail(ENOTSUP, "iscsi: the target rejected WRITE SAME(16) before");
+        return done.fail(ENOTSUP, "iscsi: the target refused WRITE SAME(16) before (" +
+                                      refusals().command + ")");
     auto *o = new op(op_kind::write_same, std::move(done), offset, length, geo_.block_size);
-    o->unmap = unmap;
+    o->unmap = unmap && !write_same_unmap_unsupported_;
     o->fua = fua;
     post(o);
 }
@@ -268,12 +283,21 @@ void event_loop::start(op *o)
     iscsi_context *c = sess_->get();
     const int lun = cfg_.lun;
     const int bs = static_cast<int>(geo_.block_size);
-    if (o->kind == op_kind::unmap || o->kind == op_kind::write_same) {
-        uint64_t limit = o->kind == op_kind::unmap ? geo_.max_unmap : geo_.max_ws_len;
+    if (o->kind == op_kind::unmap) {
+        uint64_t limit = geo_.max_unmap;
         if (limit == 0 || limit > max_range_blocks)
             limit = max_range_blocks;
         limit = std::min(limit, range_chunk_bytes / geo_.block_size);
         o->chunk = static_cast<uint32_t>(std::min(o->blocks, limit));
+    } else if (o->kind == op_kind::write_same && !o->syncing) {
+        // A refusal may have arrived while this request waited in the queue.
+        if (write_same_unsupported_)
+            return finish(o, -ENOTSUP, "iscsi: the target refused WRITE SAME(16) before (" +
+                                           refusals().command + ")");
+        if (write_same_unmap_unsupported_)
+            o->unmap = false;
+        o->chunk = static_cast<uint32_t>(
+            std::min<uint64_t>(o->blocks, write_same_blocks(geo_, o->unmap).blocks));
     }
     scsi_task *t = nullptr;
     switch (o->kind) {
@@ -368,10 +392,30 @@ void event_loop::task_done(op *o, int status, scsi_task *raw)
         queue_.push_front(o);
         return;
     }
-    if ((o->kind == op_kind::unmap || o->kind == op_kind::write_same) && !o->syncing &&
-        status_unsupported(status, task.get())) {
-        (o->kind == op_kind::unmap ? unmap_unsupported_ : write_same_unsupported_) = true;
+    if (o->kind == op_kind::unmap && status_unsupported(status, task.get())) {
+        unmap_unsupported_ = true;
         return finish(o, -ENOTSUP, what() + ": " + status_text(status, task.get()));
+    }
+    if (o->kind == op_kind::write_same && !o->syncing) {
+        // ILLEGAL REQUEST: nothing of this command was executed, so sending
+        // the same blocks again (without the UNMAP bit), or zero buffers from
+        // the core, cannot undo anything. Earlier chunks of the request that
+        // succeeded are zeroes already.
+        switch (classify_write_same_failure(status, task.get(), o->unmap)) {
+        case write_same_failure::unmap_bit_refused:
+            note_refusal(&write_same_refusals::unmap_bit, status_text(status, task.get()));
+            write_same_unmap_unsupported_ = true;
+            o->unmap = false;
+            queue_.push_front(o);
+            return;
+        case write_same_failure::refused:
+            note_refusal(&write_same_refusals::command, status_text(status, task.get()));
+            write_same_unsupported_ = true;
+            return finish(o, -ENOTSUP, what() + ": " + status_text(status, task.get()) +
+                                           " (WRITE SAME(16) is not sent again)");
+        case write_same_failure::error:
+            break;
+        }
     }
     if (status == SCSI_STATUS_ERROR || status == SCSI_STATUS_TIMEOUT)
         lost_ = true;  // transport trouble: start over with a fresh login

@@ -49,11 +49,18 @@ public:
     // Byte ranges aligned to the logical block. -ENOTSUP once the target
     // rejected the command as unsupported.
     void discard(std::uint64_t offset, std::uint64_t length, granule::sdk::completion done);
-    // WRITE SAME(16) of a zero block, with the UNMAP bit when unmap (the
-    // caller checked LBPWS and LBPRZ); fua: SYNCHRONIZE CACHE(16) of the range
-    // once every WRITE SAME completed (WRITE SAME has no FUA bit).
+    // WRITE SAME(16) of a zero block, on any LUN, in commands of at most
+    // write_same_blocks(); with the UNMAP bit when unmap (the caller checked
+    // LBPWS and LBPRZ); fua: SYNCHRONIZE CACHE(16) of the range once every
+    // WRITE SAME completed (WRITE SAME has no FUA bit). A target that refuses
+    // WRITE SAME(16) (classify_write_same_failure) makes this request and
+    // every later one complete -ENOTSUP (the core then writes zero buffers);
+    // one that refuses only the UNMAP bit gets the blocks again without it,
+    // and no UNMAP bit from then on. Any other failure fails the request.
     void write_zeroes(std::uint64_t offset, std::uint64_t length, bool unmap, bool fua,
                       granule::sdk::completion done);
+    // What the target refused so far (for info); any thread.
+    write_same_refusals refusals() const;
 
     // "connected (reconnects: N)" or "disconnected (reason)", then the most
     // tasks ever in flight at once; any thread.
@@ -74,6 +81,7 @@ private:
     void finish(op *o, std::int64_t result, const std::string &message = {});
     void fail_all_queued(int code, const std::string &why);
     void set_state(std::string s);
+    void note_refusal(std::string write_same_refusals::*which, std::string why);
     static void on_task(iscsi_context *, int status, void *task, void *self);
     void task_done(op *o, int status, scsi_task *task);
 
@@ -94,12 +102,14 @@ private:
     std::string down_why_;
     std::atomic<bool> unmap_unsupported_{false};
     std::atomic<bool> write_same_unsupported_{false};
+    std::atomic<bool> write_same_unmap_unsupported_{false};
 
     int efd_ = -1;
     std::atomic<bool> stop_{false};
-    mutable std::mutex mutex_;  // guards posted_, state_
+    mutable std::mutex mutex_;  // guards posted_, state_, refused_
     std::vector<op *> posted_;
     std::string state_;
+    write_same_refusals refused_;
     unsigned reconnects_ = 0;
     std::atomic<unsigned> peak_in_flight_{0};
     std::thread thread_;

@@ -56,7 +56,11 @@ public:
     // ZERO_MAY_UNMAP: only when WRITE SAME(16) may unmap and unmapped blocks
     // read as zeroes (LBPWS and LBPRZ, scsi_limits.hpp).
     // ZERO_NO_FALLBACK: write_zeroes never writes zero buffers itself: it
-    // sends WRITE SAME(16) or completes -ENOTSUP at once.
+    // sends WRITE SAME(16) (on any LUN: the target writes the zeroes, none
+    // cross the network) or completes -ENOTSUP at once, which it does only
+    // once the target refused WRITE SAME(16). So a NO_FALLBACK request fails
+    // exactly when the command is not available, and its first refusal,
+    // which decides that, executes nothing (ILLEGAL REQUEST).
     uint32_t node_flags() const
     {
         uint32_t f = GRANULE_NODE_ZERO_NO_FALLBACK;
@@ -99,15 +103,17 @@ public:
         loop_->discard(off, len, std::move(done));
     }
 
-    // -ENOTSUP makes the core write zero buffers instead, or with
+    // WRITE SAME(16) whatever the provisioning pages say: LBPWS speaks of
+    // the UNMAP bit only, and a LUN without it (tgtd without thin
+    // provisioning) still writes the same block over a range, sparing the
+    // network the zeroes. -ENOTSUP, once the target refused the command
+    // (event_loop), makes the core write zero buffers instead, or with
     // GRANULE_REQ_NO_FALLBACK fail the request: the driver itself never
     // writes zero buffers. GRANULE_REQ_MAY_UNMAP sets WRITE SAME's UNMAP bit
     // (declared only when LBPWS and LBPRZ allow it); GRANULE_REQ_FUA adds a
     // SYNCHRONIZE CACHE(16) of the range, WRITE SAME having no FUA bit.
     void write_zeroes(uint64_t off, uint64_t len, uint32_t flags, completion &done)
     {
-        if (!geo_.use_write_same())
-            return done.fail(ENOTSUP, "iscsi: the LUN does not support WRITE SAME(16) here");
         if (auto why = check_range(off, len, 0); !why.empty())
             return done.fail(EINVAL, "iscsi: write_zeroes" + why);
         if (len == 0)  // WRITE SAME's NUMBER OF LOGICAL BLOCKS 0 means "to the end"
@@ -124,7 +130,7 @@ public:
                "header-digest: " + cfg_.digest_name + "\n" + "timeout: " +
                (cfg_.timeout_s ? std::to_string(cfg_.timeout_s) + " s" : std::string("none")) +
                "\n" + "queue-depth: " + std::to_string(cfg_.queue_depth) + "\n" +
-               "session: " + loop_->state() + "\n" + describe_geometry(geo_);
+               "session: " + loop_->state() + "\n" + describe_geometry(geo_, loop_->refusals());
     }
 
 private:

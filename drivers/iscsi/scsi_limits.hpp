@@ -49,13 +49,22 @@ struct lun_geometry {
 
     std::uint64_t length() const noexcept { return blocks * block_size; }
     std::uint64_t physical_block() const noexcept { return std::uint64_t{block_size} << lbppbe; }
-    // Whether discard / write_zeroes use UNMAP / WRITE SAME(16) at all.
+    // Whether discard uses UNMAP at all. (write_zeroes sends WRITE SAME(16)
+    // without UNMAP to any LUN until the target refuses it: event_loop.)
     bool use_unmap() const noexcept { return lbpme && have_b2 && lbpu && max_unmap != 0; }
-    bool use_write_same() const noexcept { return lbpme && have_b2 && lbpws; }
+    // WRITE SAME(16) with the UNMAP bit is supported (LBPWS).
+    bool write_same_unmap() const noexcept { return lbpme && have_b2 && lbpws; }
     // Whether write_zeroes may set WRITE SAME(16)'s UNMAP bit (when the
     // request allows it): the LU supports it (LBPWS) and unmapped blocks
     // read as zeroes (LBPRZ), so the range still reads as zeroes.
-    bool zero_may_unmap() const noexcept { return use_write_same() && lbprz; }
+    bool zero_may_unmap() const noexcept { return write_same_unmap() && lbprz; }
+};
+
+// What the target refused of WRITE SAME(16) so far, as status_text() put it;
+// empty = not refused. Learnt on the data path (event_loop), shown by info.
+struct write_same_refusals {
+    std::string command;    // WRITE SAME(16) itself: write_zeroes answers -ENOTSUP
+    std::string unmap_bit;  // its UNMAP bit only: sent without it
 };
 
 // Blocking, at open and reconnect. Throws driver_error naming the LUN and the
@@ -73,10 +82,19 @@ std::uint64_t transfer_cap(std::uint32_t block_size) noexcept;
 // prefixes it).
 void apply_limits(const lun_geometry &g, granule_limits &l);
 
+// Blocks one WRITE SAME(16) covers at most, and why: MAXIMUM WRITE SAME
+// LENGTH (Block Limits VPD 0xB0) when reported, never more than a fixed
+// byte count per command (see scsi_limits.cpp). source is a string literal.
+struct write_same_cap {
+    std::uint32_t blocks;
+    const char *source;
+};
+write_same_cap write_same_blocks(const lun_geometry &g, bool unmap) noexcept;
+
 // "key: value" lines for info(): the raw fields of READ CAPACITY(16) and VPD
 // 0xB0, what is assumed where a page is missing, and which commands discard,
-// write_zeroes and FUA use. The limits themselves, with their sources, are
-// the host's to show (refresh_limits).
-std::string describe_geometry(const lun_geometry &g);
+// write_zeroes and FUA use (with what the target refused so far). The limits
+// themselves, with their sources, are the host's to show (refresh_limits).
+std::string describe_geometry(const lun_geometry &g, const write_same_refusals &refused = {});
 
 }  // namespace granule_iscsi

@@ -114,4 +114,15 @@ bool status_unsupported(int status, const scsi_task *task)
            task->sense.ascq == SCSI_SENSE_ASCQ_INVALID_FIELD_IN_PARAMETER_LIST;
 }
 
+write_same_failure classify_write_same_failure(int status, const scsi_task *task, bool unmap_bit)
+{
+    if (!check_condition(status, task) || task->sense.key != SCSI_SENSE_ILLEGAL_REQUEST)
+        return write_same_failure::error;
+    if (task->sense.ascq == SCSI_SENSE_ASCQ_INVALID_OPERATION_CODE)
+        return write_same_failure::refused;
+    if (task->sense.ascq == SCSI_SENSE_ASCQ_INVALID_FIELD_IN_CDB)
+        return unmap_bit ? write_same_failure::unmap_bit_refused : write_same_failure::refused;
+    return write_same_failure::error;
+}
+
 }  // namespace granule_iscsi

@@ -30,4 +30,18 @@ bool status_retryable(int status, const scsi_task *task);
 // ILLEGAL REQUEST for an opcode or CDB field the target does not implement.
 bool status_unsupported(int status, const scsi_task *task);
 
+// What a failed WRITE SAME(16) of write_zeroes means. ILLEGAL REQUEST says
+// the device server did not execute the command, so only those answers are
+// taken as a refusal; everything else is a failed write.
+enum class write_same_failure {
+    error,              // a real error: the request fails with it
+    unmap_bit_refused,  // INVALID FIELD IN CDB with the UNMAP bit set: the bit
+                        // may be what is refused (tgtd without thin
+                        // provisioning): send the blocks again without it
+    refused,            // INVALID COMMAND OPERATION CODE, or INVALID FIELD IN
+                        // CDB without the UNMAP bit: WRITE SAME(16) is not
+                        // available
+};
+write_same_failure classify_write_same_failure(int status, const scsi_task *task, bool unmap_bit);
+
 }  // namespace granule_iscsi

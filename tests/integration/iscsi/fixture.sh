@@ -10,6 +10,9 @@
 #      optimal_xfer_len=256, thin_provisioning=1 (UNMAP, WRITE SAME, LBPRZ)
 #   2  lun2.img 32 MiB, 4096-byte blocks, defaults
 #   3  lun3.img  8 MiB, 512-byte blocks, lbppbe=3, la_lba=1 (misaligned 512e)
+#   4  lun4.img  8 MiB, 4096-byte blocks, --bstype aio: that backing store's
+#      opcode map lacks WRITE SAME, so tgtd refuses it (ILLEGAL REQUEST,
+#      INVALID COMMAND OPERATION CODE)
 # tgtd is always stopped by the pid this script started: at exit (trap), and
 # by a watchdog if the test itself is killed. Without root or tgt/libiscsi-bin
 # the test exits 77 (SKIP) with the reason; GRANULE_NO_SKIP=1 makes that a failure.
@@ -94,6 +97,7 @@ make_backing_files() {
     truncate -s 3G "$WORK/lun1.img"  # sparse: room for multi-command WRITE SAME / UNMAP
     truncate -s 32M "$WORK/lun2.img"
     truncate -s 8M "$WORK/lun3.img"
+    truncate -s 8M "$WORK/lun4.img"
 }
 
 configure_target() {
@@ -104,6 +108,8 @@ configure_target() {
     tgtadm_ --op new --mode logicalunit --tid 1 --lun 2 -b "$WORK/lun2.img" --blocksize 4096 &&
     tgtadm_ --op new --mode logicalunit --tid 1 --lun 3 -b "$WORK/lun3.img" &&
     tgtadm_ --op update --mode logicalunit --tid 1 --lun 3 --params lbppbe=3,la_lba=1 &&
+    tgtadm_ --op new --mode logicalunit --tid 1 --lun 4 -b "$WORK/lun4.img" --blocksize 4096 \
+        --bstype aio &&
     tgtadm_ --op bind --mode target --tid 1 -I ALL
 }
 
@@ -180,6 +186,14 @@ lun_url() { echo "iscsi://127.0.0.1:$PORT/$IQN/$1"; }
 
 # Bytes [off, off+len) of a file as hex, one byte per line.
 file_bytes() { od -An -v -tx1 -j "$2" -N "$3" "$1" | tr -s ' \n' '\n' | sed '/^$/d'; }
+
+# tgtd's own counters of one LUN, summed over its sessions (tgtadm --op stat;
+# a session's line goes when it logs out): "write_commands write_bytes errors",
+# as submitted to tgtd. Errors count every answer other than GOOD.
+lun_stats() {
+    tgtadm_ --op stat --mode logicalunit --tid 1 --lun "$1" |
+        awk 'NR > 1 { c += $9; b += $8; e += $12 } END { printf "%d %d %d\n", c, b, e }'
+}
 
 # The data bytes of granule-io's `read -v` / `readv -v` dumps, one per line.
 dump_bytes() { awk '/^[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]:  / { for (i = 2; i < NF; i++) print $i }' "$@"; }

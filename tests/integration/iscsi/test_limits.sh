@@ -47,6 +47,7 @@ for lun in 1 2 3; do
     ugran=$(field "$b0" "optimal unmap granularity")
     ugavalid=$(field "$b0" "ugavalid")
     ualign=$(field "$b0" "unmap granularity alignment")
+    mwsl=$(field "$b0" "maximum write same length")
     lbpu=$(field "$b2" "lbpu")
     lbpws=$(field "$b2" "lbpws")
 
@@ -85,14 +86,29 @@ for lun in 1 2 3; do
     else
         ualign_bytes=$(max $bs $((ugran * bs))) ualign_src=$src_ugran
     fi
+    # WRITE SAME(16) on every LUN (until the target refuses it); its UNMAP
+    # bit where LBPWS and LBPRZ allow it; at most MAXIMUM WRITE SAME LENGTH
+    # blocks per command, and 128 MiB (1 GiB with UNMAP).
+    ws_field="Block Limits VPD 0xB0 MAXIMUM WRITE SAME LENGTH"
+    ws_blocks() {  # cap-bytes what
+        local fixed=$(($1 / bs))
+        if [ "$mwsl" -gt 0 ] && [ "$mwsl" -le $fixed ]; then echo "$mwsl ($ws_field)"
+        elif [ "$mwsl" -gt 0 ]; then echo "$fixed ($2 (below $ws_field))"
+        else echo "$fixed ($2 ($ws_field 0: no limit))"; fi
+    }
+    blocks_line="write_same_blocks: $(ws_blocks $((128 << 20)) "128 MiB per command without UNMAP" | sed 's/ / per command /')"
     if [ "$lbpme" -eq 1 ] && [ "$lbpws" -eq 1 ] && [ "$lbprz" -eq 1 ]; then
         [ $ualign_bytes -gt $zeroes ] && zeroes=$ualign_bytes zeroes_src="$src_ugran (WRITE SAME(16) with UNMAP)"
         zeroes_line="write_zeroes: WRITE SAME(16), with UNMAP when the request allows it (LBPWS 1, LBPRZ 1)"
+        blocks_line="$blocks_line, with UNMAP $(ws_blocks $((1 << 30)) "1 GiB per command with UNMAP")"
     elif [ "$lbpme" -eq 1 ] && [ "$lbpws" -eq 1 ]; then
         zeroes_line="write_zeroes: WRITE SAME(16) without UNMAP (LBPRZ 0)"
+    elif [ "$lbpme" -eq 0 ]; then
+        zeroes_line="write_zeroes: WRITE SAME(16) without UNMAP (LBPME 0)"
     else
-        zeroes_line="write_zeroes: not supported"
+        zeroes_line="write_zeroes: WRITE SAME(16) without UNMAP (VPD 0xB2 LBPWS 0)"
     fi
+    zeroes_line="$zeroes_line; zero buffers from the core if the target refuses it"
     if [ "$lbpme" -eq 1 ] && [ "$lbpu" -eq 1 ] && [ "$max_unmap" -gt 0 ]; then
         pdiscard_alignment=$ualign_bytes pdiscard_src=$ualign_src
         max_pdiscard=$((max_unmap * bs / ualign_bytes * ualign_bytes))
@@ -122,7 +138,8 @@ for lun in 1 2 3; do
     check $lun max_pdiscard "$max_pdiscard" "$(got max_pdiscard)"
     check $lun max_iov "$iov_max" "$(got max_iov)"
     grep -q "^  $discard_line" <<<"$info" || { echo "LUN $lun: info lacks '$discard_line'" >&2; failures=$((failures + 1)); }
-    grep -qF "  $zeroes_line" <<<"$info" || { echo "LUN $lun: info lacks '$zeroes_line'" >&2; failures=$((failures + 1)); }
+    grep -qxF "  $zeroes_line" <<<"$info" || { echo "LUN $lun: info lacks '$zeroes_line'" >&2; failures=$((failures + 1)); }
+    grep -qxF "  $blocks_line" <<<"$info" || { echo "LUN $lun: info lacks '$blocks_line'" >&2; failures=$((failures + 1)); }
     grep -q "^  fua: " <<<"$info" || { echo "LUN $lun: info lacks the fua line" >&2; failures=$((failures + 1)); }
     # Limits are no longer repeated among the driver's own info lines.
     for dup in logical_block_length max_transfer opt_transfer write_granularity; do

@@ -7,7 +7,8 @@
 # may_unmap, so WRITE SAME goes without its UNMAP bit and frees nothing
 # (GRANULE_REQ_MAY_UNMAP is a permission; the unmapping path is exercised
 # where a caller passes it). On LUN 2 (no provisioning) discard is a no-op and
-# write -z still zeroes (the core falls back to writing zeroes).
+# write -z still zeroes (WRITE SAME(16) without UNMAP there too: see
+# test_zeroes.sh for the commands tgtd receives).
 . "$(dirname "$0")/fixture.sh"
 iscsi_start_target
 
@@ -41,8 +42,8 @@ cmp -n $((16 * M)) "$backing" "$ref" || fail "write -z on LUN 1 changed other by
 note "   backing file: $before -> $after 512-byte blocks allocated"
 
 # WRITE SAME without UNMAP makes tgtd write every block: 1 GiB + 4 MiB is
-# enough for two commands (split at 1 GiB).
-note "LUN 1: 1 GiB + 4 MiB write -z and 3 GiB discard (several 1 GiB commands)"
+# nine commands (split at 128 MiB, write_same_blocks).
+note "LUN 1: 1 GiB + 4 MiB write -z and 3 GiB discard (several commands)"
 G=$((1024 * M))
 zlen=$((G + 4 * M))
 spots=(7 $((G - 100)) $((G + 4096)) $((zlen + 4)))
@@ -61,7 +62,7 @@ requests=$(sed -n 's/^driver_requests: //p' <<<"$out" | sed -n 2p)
     fail "write -z of $zlen bytes took '$requests' driver requests (WRITE SAME not used?)"
 [ "$(allocated "$WORK/lun1.img")" -eq 0 ] || fail "3 GiB discard left blocks allocated"
 
-note "LUN 2: no provisioning: discard is a no-op, write -z writes zeroes"
+note "LUN 2: no provisioning: discard is a no-op, write -z zeroes"
 backing=$WORK/lun2.img
 ref=$WORK/ref2.img
 out=$("$GRANULE_IO" --no-timing --line-buffered --error-detail -c "write -q -P 0x55 0 $M" -c "discard 0 $M" -c "read -q -P 0x55 0 $M" \
