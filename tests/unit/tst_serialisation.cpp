@@ -22,6 +22,8 @@ class tst_serialisation : public QObject {
 private slots:
     void write_after_woken_waiter_data();
     void write_after_woken_waiter();
+    void unaligned_stream_at_depth_data();
+    void unaligned_stream_at_depth();
 };
 
 void tst_serialisation::write_after_woken_waiter_data()
@@ -118,6 +120,79 @@ void tst_serialisation::write_after_woken_waiter()
         wrong += got != want;
     }
     QCOMPARE(wrong, 0);
+}
+
+void tst_serialisation::unaligned_stream_at_depth_data()
+{
+    QTest::addColumn<QString>("image");
+    QTest::newRow("memory") << QString("image.driver=memory,image.size=4M");
+    QTest::newRow("raw-posix io_uring")
+        << QString("image.driver=raw-posix,image.filename=$DIR/img,image.cache.direct=on,"
+                   "image.aio=io_uring");
+    QTest::newRow("raw-posix threads")
+        << QString("image.driver=raw-posix,image.filename=$DIR/img,image.cache.direct=on,"
+                   "image.aio=threads");
+}
+
+// Issue 12: 32 sequential 4096-byte writes at offset +100, issued at once
+// (queue depth 32), each sharing a block with the next. The first goes
+// alone (nothing queued yet when it starts: RMW reads of blocks 0 and 1, one
+// write); the other 31 queue behind it in a chain, and when it lands the
+// second gathers the rest: one RMW read (its tail; its head block is the
+// one just written, from the block cache) and one write. 5 driver requests
+// for 32 writes, counted, not timed. Before gathering, the chain cost two
+// I/Os per write one after another (65 requests: depth bought nothing,
+// 5.5-7.3 s for 20000 writes at QD32 on a 4096-sector loop device, as at
+// QD1); the 077 passing rule of issue 11 made it about 2.5 per write.
+void tst_serialisation::unaligned_stream_at_depth()
+{
+    QFETCH(QString, image);
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    image.replace("$DIR", dir.path());
+    if (image.contains("raw-posix")) {
+        QFile f(dir.path() + "/img");
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        QVERIFY(f.resize(4 << 20));
+    }
+    auto opened =
+        device::open(("driver=blkdebug,align=4096,format=raw," + image).toStdString());
+    if (!opened && image.contains("io_uring") && !qEnvironmentVariableIsSet("GRANULE_NO_SKIP"))
+        QSKIP(opened.error().message.c_str());
+    QVERIFY2(opened, opened ? "" : opened.error().message.c_str());
+    device &dev = **opened;
+
+    constexpr int depth = 32, rounds = 8;
+    constexpr std::uint64_t len = 4096, skew = 100;
+    std::vector<char> model(4 << 20, 0);
+    for (int round = 0; round < rounds; ++round) {
+        const std::uint64_t start = std::uint64_t(round) * (depth + 2) * len + skew;
+        std::vector<std::vector<char>> bufs;
+        std::vector<std::future<granule::result<std::size_t>>> done;
+        dev.reset_stats();
+        holder hold;  // the whole burst starts in one go, as from a full queue
+        hold.post(dev);
+        for (int i = 0; i < depth; ++i) {
+            bufs.emplace_back(len, char('a' + (round * depth + i) % 26));
+            const auto off = start + i * len;
+            std::copy(bufs.back().begin(), bufs.back().end(), model.begin() + off);
+            done.push_back(dev.async_pwritev(off, {{bufs.back().data(), len}},
+                                             boost::asio::use_future));
+        }
+        hold.release();
+        for (auto &f : done) {
+            auto r = f.get();
+            QVERIFY2(r, r ? "" : r.error().message.c_str());
+        }
+        const auto st = dev.get_stats();
+        QCOMPARE(st.write_requests, std::uint64_t(depth));
+        QCOMPARE(st.writes_carried, std::uint64_t(depth - 2));
+        QCOMPARE(st.driver_requests, std::uint64_t(5));
+        QCOMPARE(st.rmw_cycles, std::uint64_t(4));
+    }
+    std::vector<char> got(model.size());
+    QVERIFY(dev.pread(0, got.data(), got.size()));
+    QVERIFY(got == model);
 }
 
 QTEST_GUILESS_MAIN(tst_serialisation)
