@@ -132,8 +132,11 @@ private:
     void refresh_limits();
     // Reads one aligned block for read-modify-write into buf, zero-filling past EOF.
     // block: io_align(), or write_align() for a write into the first bytes.
+    // read_ahead: also read the blocks after it into the block cache (a
+    // sequential stream of unaligned writes: the next writes' tail blocks).
     boost::asio::awaitable<result<void>> read_block(std::uint64_t aligned_offset, std::byte *buf,
-                                                    std::uint64_t block);
+                                                    std::uint64_t block, bool read_ahead = false);
+    static constexpr std::uint64_t read_ahead_bytes = 64 * 1024;
     // Every driver call goes through here: it counts calls in flight, so the
     // poll watches can stop once the device closes and nothing is pending.
     template <class Start>

@@ -174,7 +174,8 @@ asio::awaitable<result<std::uint64_t>> device_impl::submit_to(node &n, std::uint
 }
 
 asio::awaitable<result<void>> device_impl::read_block(std::uint64_t aligned_offset,
-                                                      std::byte *buf, std::uint64_t align)
+                                                      std::byte *buf, std::uint64_t align,
+                                                      bool read_ahead)
 {
     if (aligned_offset >= length()) {
         std::memset(buf, 0, align);
@@ -182,11 +183,41 @@ asio::awaitable<result<void>> device_impl::read_block(std::uint64_t aligned_offs
     }
     if (rmw_cache_.fetch(aligned_offset, buf, align))
         co_return result<void>{};
-    granule_iovec one{buf, align};
-    auto got = co_await submit(GRANULE_OP_READ, aligned_offset, {&one, 1});
+    // Read ahead: the blocks after this one, up to read_ahead_bytes inside
+    // the device, when no request is on them now. They go into the block
+    // cache only if nothing changed it while the read ran (a write that
+    // started meanwhile may or may not be in what we read).
+    std::uint64_t ahead = 0;
+    if (read_ahead && !backing_.n) {
+        const auto limit = align_down(std::min(length(), aligned_offset + read_ahead_bytes), align);
+        if (limit > aligned_offset + align && tracker_.idle(aligned_offset + align, limit))
+            ahead = limit - aligned_offset - align;
+    }
+    if (!ahead) {
+        granule_iovec one{buf, align};
+        auto got = co_await submit(GRANULE_OP_READ, aligned_offset, {&one, 1});
+        if (!got)
+            co_return got.error();
+        std::memset(buf + *got, 0, align - *got);
+        co_return result<void>{};
+    }
+    auto more = buffers_.get(limits_.opt_mem_alignment, ahead);
+    granule_iovec both[2] = {{buf, align}, {more.data(), ahead}};
+    const auto generation = rmw_cache_.generation();
+    auto got = co_await submit(GRANULE_OP_READ, aligned_offset, both);
     if (!got)
         co_return got.error();
-    std::memset(buf + *got, 0, align - *got);
+    if (*got < align + ahead) {  // the device ended meanwhile: nothing ahead
+        std::memset(buf + std::min<std::uint64_t>(*got, align), 0,
+                    align - std::min<std::uint64_t>(*got, align));
+        co_return result<void>{};
+    }
+    if (rmw_cache_.generation() == generation) {
+        bump(counters.bytes_read_ahead, ahead);
+        for (std::uint64_t at = 0; at < ahead; at += align)
+            rmw_cache_.store(aligned_offset + align + at, align,
+                             [&](std::byte *dst) { std::memcpy(dst, more.data() + at, align); });
+    }
     co_return result<void>{};
 }
 

@@ -246,6 +246,13 @@ asio::awaitable<tracked_guard> request_tracker::enter(const track_spec &spec,
     co_return g;
 }
 
+bool request_tracker::idle(std::uint64_t from, std::uint64_t to) const
+{
+    return std::none_of(requests_.begin(), requests_.end(), [&](const tracked_request *r) {
+        return ranges_overlap(r->overlap_offset, r->overlap_end, from, to);
+    });
+}
+
 void request_tracker::release_landed(std::span<tracked_request *const> carried)
 {
     for (auto *c : carried)

@@ -137,6 +137,9 @@ public:
     // in a chain), so the next run can gather the writes they make room for.
     void release_landed(std::span<tracked_request *const> carried);
 
+    // No live request overlaps [from, to), even by its widened range.
+    bool idle(std::uint64_t from, std::uint64_t to) const;
+
     std::size_t size() const { return requests_.size(); }
     bool empty() const { return requests_.empty(); }
 

@@ -222,6 +222,9 @@ asio::awaitable<result<void>> device_impl::read_padding(padded_write &w, std::ui
 {
     const auto &plan = w.plan();
     const auto align = w.align();
+    // A stream: this write starts in the block the last one ended in (the
+    // cache has it). Then its tail read also reads ahead for the next ones.
+    const bool stream = plan.head && rmw_cache_.contains(plan.offset, align);
     if (plan.head) {
         if (auto e = co_await raise_event("pwritev_rmw_head", offset, total); !e)
             co_return e;
@@ -234,7 +237,7 @@ asio::awaitable<result<void>> device_impl::read_padding(padded_write &w, std::ui
     if (plan.tail && !plan.same_block) {
         if (auto e = co_await raise_event("pwritev_rmw_tail", offset, total); !e)
             co_return e;
-        if (auto r = co_await read_block(plan.end() - align, w.tail_block(), align); !r)
+        if (auto r = co_await read_block(plan.end() - align, w.tail_block(), align, stream); !r)
             co_return r;
         bump(counters.rmw_cycles);
         if (auto e = co_await raise_event("pwritev_rmw_after_tail", offset, total); !e)

@@ -22,7 +22,8 @@ namespace granule {
     X(failed_requests)                                                         \
     X(throttle_waits)       /* requests held back by throttle.* limits */     \
     X(bytes_copied_on_read) /* backing data written into the overlay */      \
-    X(writes_carried)       /* caller writes done by another write's request */
+    X(writes_carried)       /* caller writes done by another write's request */ \
+    X(bytes_read_ahead)     /* read past an RMW tail block into the block cache */
 
 struct stats {
 #define GRANULE_STATS_MEMBER_(name) std::uint64_t name = 0;
