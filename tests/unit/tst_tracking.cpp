@@ -443,6 +443,34 @@ void queue_run(asio::io_context &ctx, request_tracker &t, tracked_request &w,
         QCOMPARE(run[i]->r.waiting_for, run[i - 1]->r.seq);
 }
 
+// w (4096 bytes at 100), started, and n writes queued behind it that
+// continue it, each waiting for the one before it.
+struct queued_stream {
+    explicit queued_stream(std::size_t n) : sw(std::make_unique<tracking_scope>(t, w.r))
+    {
+        w.r.started = true;
+        for (std::uint64_t i = 0; i < n; ++i) {
+            run.push_back(std::make_unique<stream_write>(4196 + i * 4096));
+            scopes.push_back(std::make_unique<tracking_scope>(t, run.back()->r));
+        }
+        queue_run(ctx, t, w.r, run, waits);
+    }
+    ~queued_stream()
+    {
+        for (auto &r : run)
+            r->r.absorbed = false;
+        scopes.clear();
+        pump(ctx);
+    }
+    asio::io_context ctx;
+    request_tracker t;
+    stream_write w{100};
+    std::unique_ptr<tracking_scope> sw;
+    std::vector<std::unique_ptr<stream_write>> run;
+    std::vector<std::unique_ptr<tracking_scope>> scopes;
+    std::vector<waiter> waits;
+};
+
 }  // namespace
 
 // Write gathering needs the stream to queue: a write that continues a
@@ -465,31 +493,15 @@ void tst_tracking::continuing_write_queues_behind_waiting_one()
 
 void tst_tracking::gather_takes_the_run()
 {
-    asio::io_context ctx;
-    request_tracker t;
-    stream_write w(100);
-    tracking_scope sw(t, w.r);
-    w.r.started = true;
-    std::vector<std::unique_ptr<stream_write>> run;
-    for (std::uint64_t off = 4196; off < 4196 + 3 * 4096; off += 4096)
-        run.push_back(std::make_unique<stream_write>(off));
-    std::vector<std::unique_ptr<tracking_scope>> scopes;
-    for (auto &r : run)
-        scopes.push_back(std::make_unique<tracking_scope>(t, r->r));
-    std::vector<waiter> waits;
-    queue_run(ctx, t, w.r, run, waits);
-    auto got = t.gather_following(w.r, 4096, 1 << 20);
+    queued_stream s(3);
+    auto got = s.t.gather_following(s.w.r, 4096, 1 << 20);
     QCOMPARE(got.size(), std::size_t(3));
     for (std::size_t i = 0; i < 3; ++i) {
-        QCOMPARE(got[i], &run[i]->r);
-        QVERIFY(run[i]->r.absorbed);
+        QCOMPARE(got[i], &s.run[i]->r);
+        QVERIFY(s.run[i]->r.absorbed);
     }
-    QCOMPARE(w.r.overlap_end, std::uint64_t(20480));  // align_up(100 + 4 * 4096)
-    QVERIFY(!waits[0].waits);  // still waiting: done only when w lands
-    t.release_landed(got);
-    pump(ctx);
-    scopes.clear();
-    pump(ctx);
+    QCOMPARE(s.w.r.overlap_end, std::uint64_t(20480));  // align_up(100 + 4 * 4096)
+    QVERIFY(!s.waits[0].waits);  // still waiting: done only when w lands
 }
 
 void tst_tracking::gather_leaves_what_others_see_data()
@@ -558,56 +570,26 @@ void tst_tracking::gather_leaves_what_others_see()
 
 void tst_tracking::gather_stops_at_the_cap()
 {
-    asio::io_context ctx;
-    request_tracker t;
-    stream_write w(100);
-    tracking_scope sw(t, w.r);
-    w.r.started = true;
-    std::vector<std::unique_ptr<stream_write>> run;
-    for (std::uint64_t off = 4196; off < 4196 + 4 * 4096; off += 4096)
-        run.push_back(std::make_unique<stream_write>(off));
-    std::vector<std::unique_ptr<tracking_scope>> scopes;
-    for (auto &r : run)
-        scopes.push_back(std::make_unique<tracking_scope>(t, r->r));
-    std::vector<waiter> waits;
-    queue_run(ctx, t, w.r, run, waits);
+    queued_stream s(4);
     // w + 2 more end at 12388: padded, blocks 0..3 = 16384 bytes.
-    QCOMPARE(t.gather_following(w.r, 4096, 16384).size(), std::size_t(2));
-    QVERIFY(!run[2]->r.absorbed);
-    QCOMPARE(w.r.overlap_end, std::uint64_t(16384));
-    for (auto &r : run)
-        r->r.absorbed = false;
-    scopes.clear();
-    pump(ctx);
+    QCOMPARE(s.t.gather_following(s.w.r, 4096, 16384).size(), std::size_t(2));
+    QVERIFY(!s.run[2]->r.absorbed);
+    QCOMPARE(s.w.r.overlap_end, std::uint64_t(16384));
 }
 
 // A landed run is done at once: every write of it stops waiting, though
 // each waits for the one before it, which is still registered.
 void tst_tracking::release_landed_wakes_the_run_at_once()
 {
-    asio::io_context ctx;
-    request_tracker t;
-    stream_write w(100);
-    auto sw = std::make_unique<tracking_scope>(t, w.r);
-    w.r.started = true;
-    std::vector<std::unique_ptr<stream_write>> run;
-    for (std::uint64_t off = 4196; off < 4196 + 3 * 4096; off += 4096)
-        run.push_back(std::make_unique<stream_write>(off));
-    std::vector<std::unique_ptr<tracking_scope>> scopes;
-    for (auto &r : run)
-        scopes.push_back(std::make_unique<tracking_scope>(t, r->r));
-    std::vector<waiter> waits;
-    queue_run(ctx, t, w.r, run, waits);
-    auto got = t.gather_following(w.r, 4096, 1 << 20);
+    queued_stream s(3);
+    auto got = s.t.gather_following(s.w.r, 4096, 1 << 20);
     QCOMPARE(got.size(), std::size_t(3));
-    t.release_landed(got);
-    pump(ctx);
-    for (auto &wt : waits)
+    s.t.release_landed(got);
+    pump(s.ctx);
+    for (auto &wt : s.waits)
         QVERIFY(wt.waits);
-    QCOMPARE(t.size(), std::size_t(4));  // nobody removed yet
-    scopes.clear();
-    sw.reset();
-    pump(ctx);
+    QCOMPARE(s.t.size(), std::size_t(4));  // nobody removed yet
+    s.sw.reset();
 }
 
 QTEST_GUILESS_MAIN(tst_tracking)
