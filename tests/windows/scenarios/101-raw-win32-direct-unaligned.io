@@ -5,7 +5,10 @@
 # aio requests in flight together, parked at breakpoints so the waits do not
 # depend on timing (0x47 shares a block with 0x46 and waits for it; 0x48
 # shares one with 0x47 and crosses into the next, so it waits for 0x47 but
-# is never carried by its write), bounce counters. Then the same bytes
+# is never carried by its write), bounce counters (the third write
+# continues in the block the first one wrote, so its tail read reads ahead
+# to the end of the image: later RMW blocks come from the block cache,
+# bytes_read_ahead 49152). Then the same bytes
 # through raw-win32 alone, direct (its own probed limits) and buffered; the
 # file keeps its size (shown by the runner).
 #! spec: driver=blkdebug,align=4096,mem-align=4096,image.driver=raw-win32,image.filename=$IMG,image.cache.direct=on
