@@ -225,8 +225,8 @@ std::vector<tracked_request *> request_tracker::gather_following(tracked_request
     return out;
 }
 
-asio::awaitable<tracked_guard> request_tracker::enter(const track_spec &spec,
-                                                      std::function<bool(tracked_request &)> rewiden)
+asio::awaitable<tracked_guard> request_tracker::enter(
+    const track_spec &spec, std::function<bool(tracked_request &)> rewiden)
 {
     auto r = std::make_unique<tracked_request>(spec.offset, spec.bytes);
     r->write_data = spec.write_data;

@@ -70,7 +70,10 @@ class request_tracker;
 // from the tracker, waking whoever waits for it, when the guard goes.
 class tracked_guard {
 public:
-    tracked_guard(request_tracker &t, std::unique_ptr<tracked_request> r) : t_(&t), r_(std::move(r)) {}
+    tracked_guard(request_tracker &t, std::unique_ptr<tracked_request> r)
+        : t_(&t), r_(std::move(r))
+    {
+    }
     tracked_guard(tracked_guard &&) noexcept = default;
     tracked_guard &operator=(tracked_guard &&) = delete;
     ~tracked_guard();
@@ -112,8 +115,8 @@ public:
     // rewiden(r), if given, runs before each wait and again after it; while
     // it returns true (it widened r: a truncate moved the end meanwhile),
     // r waits again.
-    boost::asio::awaitable<tracked_guard> enter(const track_spec &spec,
-                                                std::function<bool(tracked_request &)> rewiden = {});
+    boost::asio::awaitable<tracked_guard> enter(
+        const track_spec &spec, std::function<bool(tracked_request &)> rewiden = {});
 
     // Write gathering: the writes queued behind w (waiting for it or for a
     // write gathered before them) that continue it byte after byte from

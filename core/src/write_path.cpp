@@ -108,7 +108,8 @@ asio::awaitable<result<std::size_t>> device_impl::pwritev(std::uint64_t offset,
         co_await throttled(true, total);
     // A write into the first bytes of a probed raw device is checked with
     // its own padded request (write_tracked): no other write may carry it.
-    auto tracked = co_await enter_write(offset, total, guards_head(offset) ? std::span<const io_buffer>{} : iov);
+    const auto carriable = guards_head(offset) ? std::span<const io_buffer>{} : iov;
+    auto tracked = co_await enter_write(offset, total, carriable);
     const bool fua = has(flags, request_flags::fua);
     result<std::size_t> r = static_cast<std::size_t>(total);
     if (!tracked->absorbed)  // else an older write carried our data

@@ -512,10 +512,14 @@ void tst_tracking::gather_leaves_what_others_see_data()
     QTest::addColumn<bool>("started");
     QTest::addColumn<int>("gathered");
     // The run: w at 100+4096, then 4196+4096 (blocks 1-2), 8292+4096 (2-3).
-    QTest::newRow("older read in the second's block") << 4096ull * 3 + 5 << 1ull << true << false << 1;
-    QTest::newRow("older read in the first's blocks") << 4096ull + 5 << 1ull << true << false << 0;
-    QTest::newRow("newer, waiting, in the second's") << 4096ull * 2 + 5 << 1ull << false << false << 2;
-    QTest::newRow("newer, started, in the second's") << 4096ull * 3 + 5 << 1ull << false << true << 1;
+    QTest::newRow("older read in the second's block")
+        << 4096ull * 3 + 5 << 1ull << true << false << 1;
+    QTest::newRow("older read in the first's blocks")
+        << 4096ull + 5 << 1ull << true << false << 0;
+    QTest::newRow("newer, waiting, in the second's")
+        << 4096ull * 2 + 5 << 1ull << false << false << 2;
+    QTest::newRow("newer, started, in the second's")
+        << 4096ull * 3 + 5 << 1ull << false << true << 1;
     QTest::newRow("older read past the run") << 4096ull * 4 << 4096ull << true << false << 2;
 }
 
