@@ -6,14 +6,16 @@ namespace granule {
 
 padded_write::padded_write(std::uint64_t offset, std::span<const io_buffer> iov,
                            std::uint64_t align)
-    : offset_(offset), bytes_(iov_total(iov)), align_(align), data_(iov.begin(), iov.end()),
+    : offset_(offset), bytes_(iov_total(iov)), align_(align), first_(iov),
       plan_(make_pad_plan(offset, bytes_, align))
 {
 }
 
 void padded_write::append(std::span<const io_buffer> iov)
 {
-    data_.insert(data_.end(), iov.begin(), iov.end());
+    if (gathered_.empty())
+        gathered_.assign(first_.begin(), first_.end());
+    gathered_.insert(gathered_.end(), iov.begin(), iov.end());
     bytes_ += iov_total(iov);
     plan_ = make_pad_plan(offset_, bytes_, align_);
 }
@@ -21,7 +23,7 @@ void padded_write::append(std::span<const io_buffer> iov)
 void padded_write::layout(buffer_pool &pool, std::uint64_t min_mem_align,
                           std::uint64_t opt_mem_align)
 {
-    zero_copy_ = memory_aligned(data_, plan_.head, plan_.tail, min_mem_align);
+    zero_copy_ = memory_aligned(data(), plan_.head, plan_.tail, min_mem_align);
     if (zero_copy_) {
         if (const auto blocks = plan_.rmw_blocks())
             buf_ = pool.get(opt_mem_align, blocks * align_);
@@ -42,11 +44,11 @@ driver_iov padded_write::assemble()
     iov_.clear();
     if (zero_copy_) {
         granule::append(iov_, head_, plan_.head);
-        granule::append(iov_, data_);
+        granule::append(iov_, data());
         if (plan_.tail)
             granule::append(iov_, tail_block() + align_ - plan_.tail, plan_.tail);
     } else {
-        copy_from_iov(buf_.data() + plan_.head, data_);
+        copy_from_iov(buf_.data() + plan_.head, data());
         granule::append(iov_, buf_.data(), plan_.bytes);
     }
     return iov_;

@@ -54,7 +54,12 @@ private:
     std::uint64_t offset_;
     std::uint64_t bytes_;
     std::uint64_t align_;
-    std::vector<io_buffer> data_;  // the run's buffers, in order
+    // The run's buffers, in order: the caller's own iovec, copied into
+    // gathered_ only when a gathered write is appended (most writes gather
+    // nothing: no allocation for them).
+    std::span<const io_buffer> data() const { return gathered_.empty() ? first_ : gathered_; }
+    std::span<const io_buffer> first_;
+    std::vector<io_buffer> gathered_;
     pad_plan plan_;
     bool zero_copy_ = false;
     pooled_buffer buf_;

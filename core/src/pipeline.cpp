@@ -71,10 +71,12 @@ result<void> device_impl::check_writable(const char *op, std::uint64_t offset,
     if (read_only())
         return make_error(EROFS, std::string(op) + " at offset " + std::to_string(offset) +
                                      ": the device is read-only");
-    if (auto r = refuse_container(std::string(op) + " at offset " + std::to_string(offset) +
-                                  ", length " + std::to_string(bytes));
-        !r)
-        return r;
+    // The message is built only for a refusal: this runs for every write.
+    if (format().refuses_writes())
+        if (auto r = refuse_container(std::string(op) + " at offset " + std::to_string(offset) +
+                                      ", length " + std::to_string(bytes));
+            !r)
+            return r;
     // EIO, as qemu's raw: a fixed-size image ends where it ends.
     auto len = length();
     if (offset + bytes > len && !growable())
@@ -193,26 +195,21 @@ asio::awaitable<result<void>> device_impl::read_block(std::uint64_t aligned_offs
         if (limit > aligned_offset + align && tracker_.idle(aligned_offset + align, limit))
             ahead = limit - aligned_offset - align;
     }
-    if (!ahead) {
-        granule_iovec one{buf, align};
-        auto got = co_await submit(GRANULE_OP_READ, aligned_offset, {&one, 1});
-        if (!got)
-            co_return got.error();
-        std::memset(buf + *got, 0, align - *got);
-        co_return result<void>{};
+    granule_iovec both[2] = {{buf, align}, {}};
+    pooled_buffer more;
+    if (ahead) {
+        more = buffers_.get(limits_.opt_mem_alignment, ahead);
+        both[1] = {more.data(), ahead};
     }
-    auto more = buffers_.get(limits_.opt_mem_alignment, ahead);
-    granule_iovec both[2] = {{buf, align}, {more.data(), ahead}};
     const auto generation = rmw_cache_.generation();
-    auto got = co_await submit(GRANULE_OP_READ, aligned_offset, both);
+    auto got = co_await submit(GRANULE_OP_READ, aligned_offset, std::span(both, ahead ? 2 : 1));
     if (!got)
         co_return got.error();
-    if (*got < align + ahead) {  // the device ended meanwhile: nothing ahead
-        std::memset(buf + std::min<std::uint64_t>(*got, align), 0,
-                    align - std::min<std::uint64_t>(*got, align));
-        co_return result<void>{};
-    }
-    if (rmw_cache_.generation() == generation) {
+    const auto in_block = std::min<std::uint64_t>(*got, align);
+    std::memset(buf + in_block, 0, align - in_block);
+    // All of it came (the device did not end meanwhile), and no write was
+    // submitted while it ran.
+    if (ahead && *got == align + ahead && rmw_cache_.generation() == generation) {
         bump(counters.bytes_read_ahead, ahead);
         for (std::uint64_t at = 0; at < ahead; at += align)
             rmw_cache_.store(aligned_offset + align + at, align,

@@ -228,7 +228,17 @@ std::vector<tracked_request *> request_tracker::gather_following(tracked_request
 asio::awaitable<tracked_guard> request_tracker::enter(
     const track_spec &spec, std::function<bool(tracked_request &)> rewiden)
 {
-    auto r = std::make_unique<tracked_request>(spec.offset, spec.bytes);
+    std::unique_ptr<tracked_request> r;
+    if (spare_.empty()) {
+        r = std::make_unique<tracked_request>(spec.offset, spec.bytes);
+    } else {
+        // A new request in old memory: its identity is its seq, never its
+        // address (add() gives it a new one).
+        r = std::move(spare_.back());
+        spare_.pop_back();
+        std::destroy_at(r.get());
+        std::construct_at(r.get(), spec.offset, spec.bytes);
+    }
     r->write_data = spec.write_data;
     if (spec.to_end)
         mark_serialising_to_end(*r, spec.offset, spec.serialise_align ? spec.serialise_align : 1);
@@ -255,6 +265,8 @@ bool request_tracker::idle(std::uint64_t from, std::uint64_t to) const
 
 void request_tracker::release_landed(std::span<tracked_request *const> carried)
 {
+    if (carried.empty())  // every write that carried nothing (most)
+        return;
     for (auto *c : carried)
         c->landed = true;
     // Each waits on the timer of the request before it; a cancel wakes every
@@ -265,10 +277,19 @@ void request_tracker::release_landed(std::span<tracked_request *const> carried)
             o->done->cancel();
 }
 
+void request_tracker::recycle(std::unique_ptr<tracked_request> r)
+{
+    constexpr std::size_t kept = 64;
+    if (spare_.size() < kept)
+        spare_.push_back(std::move(r));
+}
+
 tracked_guard::~tracked_guard()
 {
-    if (r_)
+    if (r_) {
         t_->remove(*r_);
+        t_->recycle(std::move(r_));
+    }
 }
 
 asio::awaitable<unsigned> request_tracker::wait(tracked_request &r)

@@ -145,8 +145,10 @@ asio::awaitable<result<std::size_t>> device_impl::write_tracked(std::uint64_t of
     const auto &plan = w.plan();
     const bool past_end = plan.end() > old_length;
     w.layout(buffers_, limits_.min_mem_alignment, limits_.opt_mem_alignment);
-    if (auto r = co_await read_padding(w, offset, total); !r)
-        co_return r.error();
+    // (An aligned write has no padding: no coroutine for it.)
+    if (plan.needed())
+        if (auto r = co_await read_padding(w, offset, total); !r)
+            co_return r.error();
     const auto div = w.assemble();
     bump(counters.bytes_bounced, w.bounced());
 
