@@ -94,8 +94,8 @@ zline=$(info_line write_zeroes)
 gio_stop
 fill_file "$ref" 0x5a 0 $((16 * M))
 truncate -s 32M "$ref"
-head -c $len /dev/zero | dd of="$ref" bs=64k oflag=seek_bytes seek=$at conv=notrunc status=none
-head -c $((2 * M)) /dev/zero | dd of="$ref" bs=64k oflag=seek_bytes seek=$((13 * M)) conv=notrunc status=none
+fill_file "$ref" 0 $at $len
+fill_file "$ref" 0 $((13 * M)) $((2 * M))
 cmp "$backing" "$ref" || fail "LUN 2 differs from the reference after write -z"
 
 note "B. LUN 4 (aio: WRITE SAME refused): zero buffers, WRITE SAME not sent again"
@@ -132,8 +132,8 @@ zline=$(info_line write_zeroes)
     fail "LUN 4 info: write_zeroes: $zline"
 gio_stop 1
 fill_file "$ref" 0x6b 0 $((8 * M))
-head -c $len /dev/zero | dd of="$ref" bs=64k oflag=seek_bytes seek=$at conv=notrunc status=none
-head -c $((2 * M)) /dev/zero | dd of="$ref" bs=64k oflag=seek_bytes seek=$((4 * M)) conv=notrunc status=none
+fill_file "$ref" 0 $at $len
+fill_file "$ref" 0 $((4 * M)) $((2 * M))
 cmp "$backing" "$ref" || fail "LUN 4 differs from the reference after write -z"
 
 note "C. LUN 1, thin provisioning switched off under the session: the UNMAP bit is dropped"
