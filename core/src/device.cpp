@@ -203,6 +203,20 @@ asio::awaitable<result<std::size_t>> device::co_pwritev(std::uint64_t offset,
 }
 
 asio::awaitable<result<void>> device::co_flush() { co_return co_await impl_->flush(); }
+asio::awaitable<result<void>> device::co_pdiscard(std::uint64_t offset, std::uint64_t len)
+{
+    co_return co_await impl_->pdiscard(offset, len);
+}
+asio::awaitable<result<void>> device::co_pwrite_zeroes(std::uint64_t offset, std::uint64_t len,
+                                                       request_flags flags)
+{
+    co_return co_await impl_->pwrite_zeroes(offset, len, flags);
+}
+asio::awaitable<result<block_extent>> device::co_block_status(std::uint64_t offset,
+                                                              std::uint64_t len)
+{
+    co_return co_await impl_->block_status(offset, len);
+}
 
 result<std::size_t> device::preadv(std::uint64_t offset, std::span<const io_buffer> iov)
 {

@@ -146,6 +146,7 @@ public:
 
     // Completion signature: void(std::exception_ptr, result<std::size_t>) for
     // reads and writes (bytes transferred == requested on success),
+    // void(std::exception_ptr, result<block_extent>) for block status,
     // void(std::exception_ptr, result<void>) for the others. The exception is
     // only ever std::bad_alloc.
     template <class Token>
@@ -171,6 +172,25 @@ public:
     auto async_flush(Token &&token)
     {
         return boost::asio::co_spawn(get_executor(), co_flush(), std::forward<Token>(token));
+    }
+    template <class Token>
+    auto async_pdiscard(std::uint64_t offset, std::uint64_t len, Token &&token)
+    {
+        return boost::asio::co_spawn(get_executor(), co_pdiscard(offset, len),
+                                     std::forward<Token>(token));
+    }
+    template <class Token>
+    auto async_pwrite_zeroes(std::uint64_t offset, std::uint64_t len, request_flags flags,
+                             Token &&token)
+    {
+        return boost::asio::co_spawn(get_executor(), co_pwrite_zeroes(offset, len, flags),
+                                     std::forward<Token>(token));
+    }
+    template <class Token>
+    auto async_block_status(std::uint64_t offset, std::uint64_t len, Token &&token)
+    {
+        return boost::asio::co_spawn(get_executor(), co_block_status(offset, len),
+                                     std::forward<Token>(token));
     }
 
     // Synchronous wrappers.
@@ -235,6 +255,11 @@ public:
         std::uint64_t offset, std::vector<io_buffer> iov,
         request_flags flags = request_flags::none);
     boost::asio::awaitable<result<void>> co_flush();
+    boost::asio::awaitable<result<void>> co_pdiscard(std::uint64_t offset, std::uint64_t len);
+    boost::asio::awaitable<result<void>> co_pwrite_zeroes(
+        std::uint64_t offset, std::uint64_t len, request_flags flags = request_flags::none);
+    boost::asio::awaitable<result<block_extent>> co_block_status(std::uint64_t offset,
+                                                                 std::uint64_t len);
 
 private:
     explicit device(std::unique_ptr<device_impl> impl);
