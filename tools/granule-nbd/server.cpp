@@ -136,8 +136,12 @@ asio::awaitable<void> server::connection(nbd_stream::socket_type socket, std::ui
     try {
         agreed = co_await handshake(stream, exports_, tell);
     } catch (const boost::system::system_error &e) {
-        if (verbose_ || (e.code() != asio::error::eof && e.code() != asio::error::operation_aborted))
-            say("handshake ended: " + e.code().message());
+        // A client hanging up (nbdinfo --list after NBD_OPT_ABORT, say) is
+        // no error of the server's.
+        const auto c = e.code();
+        if (verbose_ || (c != asio::error::eof && c != asio::error::operation_aborted &&
+                         c != asio::error::broken_pipe && c != asio::error::connection_reset))
+            say("handshake ended: " + c.message());
     }
     deadline.cancel();
     handshaking_.erase(me);
