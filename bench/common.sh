@@ -5,6 +5,11 @@
 #       -> GRANULE_SOURCE_DIR, build, img_tool (granule-img)
 #   bench_loop SIZE_MIB NAME
 #       -> work (a temporary directory), loop (the device); both go at exit
+#   stats N...           -> "median min max"
+#   ratio A B            -> A/B to 2 decimals, or "error" when B is not > 0
+#   markdown_check FILE NAME / markdown_replace FILE NAME BLOCK
+#       the lines between `<!-- bench/NAME begin -->` and `<!-- bench/NAME
+#       end -->` in FILE: check that they are there / replace them by BLOCK
 GRANULE_SOURCE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$GRANULE_SOURCE_DIR/tools/deps.sh"
 ensure_packages "${GRANULE_BUILD_PACKAGES[@]}" "$@"
@@ -24,4 +29,29 @@ bench_loop() {  # size-mib name
 bench_cleanup() {
     [ -n "${loop:-}" ] && losetup -d "$loop" 2>/dev/null || true
     rm -rf "${work:-}"
+}
+
+# median min max of the numbers given.
+stats() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+    m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+    printf "%.0f %.0f %.0f\n", m, v[1], v[NR] }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "error" }'; }
+
+markdown_check() {  # file name
+    local b="<!-- bench/$2 begin -->" e="<!-- bench/$2 end -->"
+    if ! grep -qxF "$b" "$1" 2>/dev/null || ! grep -qxF "$e" "$1"; then
+        echo "--markdown $1: no '$b' ... '$e' lines to replace" >&2
+        exit 2
+    fi
+}
+markdown_replace() {  # file name block-file
+    local out
+    out=$(mktemp)
+    awk -v b="<!-- bench/$2 begin -->" -v e="<!-- bench/$2 end -->" -v f="$3" '
+        $0 == b { print; while ((getline l < f) > 0) print l; skip = 1; next }
+        $0 == e { skip = 0 }
+        !skip' "$1" >"$out"
+    cat "$out" >"$1"
+    rm -f "$out"
+    echo "updated $1" >&2
 }

@@ -79,17 +79,9 @@ if [ "$quick" = 1 ]; then
     count_override=${count_override:-1000}
 fi
 
-begin_marker='<!-- bench/run.sh begin -->'
-end_marker='<!-- bench/run.sh end -->'
-if [ -n "$markdown" ]; then
-    if ! grep -qxF "$begin_marker" "$markdown" 2>/dev/null || ! grep -qxF "$end_marker" "$markdown"; then
-        echo "--markdown $markdown: no '$begin_marker' ... '$end_marker' lines to replace" >&2
-        exit 2
-    fi
-fi
-
 # shellcheck source=common.sh
 . "$(dirname "$0")/common.sh" fio qemu-utils jq
+[ -z "$markdown" ] || markdown_check "$markdown" run.sh
 
 # The rows: "access op size start depth".
 rows=()
@@ -195,12 +187,6 @@ calibrate() {  # tool access op size start depth
     awk -v t="$seconds" -v v="$v" 'BEGIN { n = t * v; if (n < 500) n = 500
         e = 10 ^ (int(log(n) / log(10)) - 1); printf "%d\n", int(n / e + 0.5) * e }'
 }
-
-# median min max of the numbers given.
-stats() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
-    m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-    printf "%.0f %.0f %.0f\n", m, v[1], v[NR] }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "error" }'; }
 
 declare -A median cell errors counts
 notes=()  # error messages, printed under the table
@@ -387,11 +373,4 @@ block=$work/block.md
 } >"$block"
 cat "$block"
 
-if [ -n "$markdown" ]; then
-    awk -v b="$begin_marker" -v e="$end_marker" -v f="$block" '
-        $0 == b { print; while ((getline l < f) > 0) print l; skip = 1; next }
-        $0 == e { skip = 0 }
-        !skip' "$markdown" >"$work/doc.md"
-    cat "$work/doc.md" >"$markdown"
-    echo "updated $markdown" >&2
-fi
+[ -z "$markdown" ] || markdown_replace "$markdown" run.sh "$block"

@@ -4,7 +4,8 @@
 # next to build/ (incremental, like tools/test.sh):
 #   asan  build-asan: AddressSanitizer + UndefinedBehaviorSanitizer, no
 #         recovery (-fno-sanitize-recover), the tracker's invariants checked;
-#         runs the unit, api, scenario, stress and tools tests.
+#         runs the unit, api, scenario, stress and tools tests, and the
+#         peers tests (granule-nbd against real NBD clients and a bad one).
 #   tsan  build-tsan: ThreadSanitizer; runs the stress and scenario tests,
 #         the tracker, serialisation and device tests (the threads are the
 #         device's executor, the drivers' pools and rings, and the callers).
@@ -43,7 +44,7 @@ export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$GRANULE_SOURCE_DIR/tests/sanit
 rc=0
 if [ "$job" = asan ] || [ "$job" = all ]; then
     run_job asan "-fsanitize=address,undefined -fno-sanitize-recover=undefined" \
-        -L 'unit|api|scenario|stress|tools' -LE 'long|integration' "$@" || rc=1
+        -L 'unit|api|scenario|stress|tools|peers' -LE 'long|integration' "$@" || rc=1
 fi
 if [ "$job" = tsan ] || [ "$job" = all ]; then
     run_job tsan "-fsanitize=thread" \

@@ -97,8 +97,10 @@ grep -q "^#define GRANULE_VERSION_STRING \"$version\"$" "$prefix/include/granule
 # warning, naming every command and option the installed tools print.
 mandir=$prefix/share/man/man1
 if [ -f "$mandir/granule-img.1" ] && [ -f "$mandir/granule-io.1" ]; then
+    nbd_tool=()
+    [ -x "$prefix/bin/granule-nbd" ] && nbd_tool=("$prefix/bin/granule-nbd")
     if bash "$GRANULE_SOURCE_DIR/tests/tools/test_man_pages.sh" "$prefix/bin/granule-img" \
-            "$prefix/bin/granule-io" "$mandir" >"$work/man.log" 2>&1; then
+            "$prefix/bin/granule-io" "$mandir" "${nbd_tool[@]}" >"$work/man.log" 2>&1; then
         pass "man pages: $(ls "$mandir" | paste -sd' ')"
     else
         cat "$work/man.log" >&2

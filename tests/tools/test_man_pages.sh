@@ -4,14 +4,15 @@
 # columns), and they document what the tools' help prints: every
 # granule-img command has its section and every granule-io shell command
 # its entry, and every option in `--help`, each command's `--help` and the
-# shell's `help` appears in the page. tests/sdk/run.sh runs it on the
-# installed pages too.
+# shell's `help` appears in the page; with GRANULE_NBD, granule-nbd's page
+# and options too. tests/sdk/run.sh runs it on the installed pages too.
 #
-#   test_man_pages.sh GRANULE_IMG GRANULE_IO MAN1_DIR
+#   test_man_pages.sh GRANULE_IMG GRANULE_IO MAN1_DIR [GRANULE_NBD]
 set -uo pipefail
 GI=${1:?usage: $0 GRANULE_IMG GRANULE_IO MAN1_DIR}
 GIO=${2:?}
 MAN1=${3:?}
+GNBD=${4:-}
 command -v groff >/dev/null || { echo "FAIL: groff is needed (groff-base)"; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -46,7 +47,9 @@ documented() {  # WHAT PAGE_TEXT: every option read on stdin is in the page
     done
 }
 
-for t in granule-img granule-io; do
+tools=(granule-img granule-io)
+[ -z "$GNBD" ] || tools+=(granule-nbd)
+for t in "${tools[@]}"; do
     [ -f "$MAN1/$t.1" ] || { fail "no $MAN1/$t.1"; continue; }
     render "$MAN1/$t.1" "$tmp/$t.txt"
 done
@@ -74,6 +77,10 @@ if [ -f "$tmp/granule-io.txt" ]; then
             fail "granule-io.1 has no entry for the command '$c' (docs/granule-io.md: \`$c ...\` then ': ...')"
     done <"$tmp/shell-help"
     documented "granule-io's help" "$tmp/granule-io.txt" < <(sed 's/ -- .*//' "$tmp/shell-help" | options_of)
+fi
+if [ -f "$tmp/granule-nbd.txt" ]; then
+    "$GNBD" --help >"$tmp/help" || fail "granule-nbd --help: exit $?"
+    documented "granule-nbd --help" "$tmp/granule-nbd.txt" < <(options_of <"$tmp/help")
 fi
 [ "$failures" -eq 0 ] || exit 1
 echo "man pages render cleanly and document every command and option: $MAN1"
