@@ -16,7 +16,8 @@ ensure_packages() {
 }
 
 # Packages every build needs.
-GRANULE_BUILD_PACKAGES=(cmake make g++ pkg-config libboost1.81-all-dev liburing-dev libiscsi-dev)
+GRANULE_BUILD_PACKAGES=(cmake make g++ pkg-config libboost1.81-all-dev liburing-dev libiscsi-dev
+    libgnutls28-dev)
 # Packages the test suite adds.
 # MinGW (posix threads) and Wine: the Windows cross build and its tests.
 # clang with libFuzzer: the fuzz job (tests/fuzz/run.sh; clang 14 and 15
@@ -31,8 +32,9 @@ GRANULE_FUZZ_PACKAGES=("clang-$GRANULE_FUZZ_CLANG" "libfuzzer-$GRANULE_FUZZ_CLAN
 # python3: its json parser checks granule-img's --output=json (tests/tools).
 # bsdutils: script(1), a terminal for convert -p's bar (tests/tools).
 # groff-base, man-db: render the man pages and check them for warnings.
+# gnutls-bin: certtool and psktool make granule-nbd's TLS test credentials.
 GRANULE_TEST_PACKAGES=(qt6-base-dev xfsprogs tgt libiscsi-bin g++-mingw-w64-x86-64-posix wine64
-    "${GRANULE_FUZZ_PACKAGES[@]}" ccache qemu-utils python3 bsdutils groff-base man-db)
+    "${GRANULE_FUZZ_PACKAGES[@]}" ccache qemu-utils python3 bsdutils groff-base man-db gnutls-bin)
 
 # Configures $1 (every time: CMake only redoes what changed, and options in
 # "$@" reach a build dir configured before) and builds it. A build dir whose

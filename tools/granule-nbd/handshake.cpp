@@ -18,8 +18,9 @@ constexpr std::uint32_t skip_limit = 16u << 20;
 
 class haggler {
 public:
-    haggler(nbd_stream &s, export_table &e, const std::function<void(std::string)> &say)
-        : stream_(s), exports_(e), say_(say)
+    haggler(nbd_stream &s, export_table &e, tls_credentials *tls,
+            const std::function<void(std::string)> &say)
+        : stream_(s), exports_(e), tls_(tls), say_(say)
     {
     }
 
@@ -71,6 +72,17 @@ private:
     // One option; a value ends the handshake (nullopt inside: disconnect).
     asio::awaitable<std::optional<std::optional<negotiated>>> option()
     {
+        if (option_ == opt_starttls) {
+            co_return co_await starttls();
+        }
+        if (tls_ && !stream_.in_tls() && option_ != opt_abort) {
+            if (option_ == opt_export_name) {
+                say_("client asked for an export without TLS (NBD_OPT_EXPORT_NAME); disconnecting");
+                co_return std::optional<negotiated>{};
+            }
+            co_await error(rep_err_tls_reqd, "this server requires TLS: NBD_OPT_STARTTLS first");
+            co_return std::nullopt;
+        }
         switch (option_) {
         case opt_export_name:
             co_return co_await export_name();
@@ -97,13 +109,29 @@ private:
         case opt_set_meta_context:
             co_await meta_context();
             co_return std::nullopt;
-        case opt_starttls:
-            co_await error(rep_err_policy, "TLS is not configured on this server");
-            co_return std::nullopt;
         default:
             co_await error(rep_err_unsup, "option " + std::to_string(option_) + " is not supported");
             co_return std::nullopt;
         }
+    }
+
+    asio::awaitable<std::optional<std::optional<negotiated>>> starttls()
+    {
+        if (!tls_)
+            co_await error(rep_err_policy, "TLS is not configured on this server");
+        else if (stream_.in_tls())
+            co_await error(rep_err_invalid, "TLS is already on");
+        else if (!data_.empty())
+            co_await error(rep_err_invalid, "NBD_OPT_STARTTLS takes no data");
+        else {
+            co_await reply(rep_ack, {});
+            co_await stream_.start_tls(*tls_);
+            // What was agreed in plaintext does not carry over.
+            agreed_ = {};
+            base_allocation_ = false;
+            meta_export_.clear();
+        }
+        co_return std::nullopt;
     }
 
     // The oldstyle way in: an unknown name can only be answered by closing.
@@ -244,6 +272,7 @@ private:
 
     nbd_stream &stream_;
     export_table &exports_;
+    tls_credentials *tls_;
     const std::function<void(std::string)> &say_;
     std::vector<unsigned char> data_;
     std::uint32_t option_ = 0;
@@ -256,9 +285,10 @@ private:
 }  // namespace
 
 asio::awaitable<std::optional<negotiated>> handshake(nbd_stream &stream, export_table &exports,
+                                                     tls_credentials *tls,
                                                      const std::function<void(std::string)> &say)
 {
-    haggler h(stream, exports, say);
+    haggler h(stream, exports, tls, say);
     co_return co_await h.run();
 }
 

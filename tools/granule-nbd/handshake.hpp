@@ -27,10 +27,15 @@ struct negotiated {
 inline constexpr const char *base_allocation_name = "base:allocation";
 inline constexpr std::uint32_t base_allocation_id = 1;
 
+class tls_credentials;
+
 // nullopt: the client aborted, or broke the protocol in a way the protocol
 // answers with a disconnect (say() has been told why). A broken stream
-// throws, as every nbd_stream call does.
+// throws, as every nbd_stream call does. With tls, TLS is required: only
+// NBD_OPT_STARTTLS (then the TLS handshake) and NBD_OPT_ABORT are answered
+// before it.
 boost::asio::awaitable<std::optional<negotiated>> handshake(
-    nbd_stream &stream, export_table &exports, const std::function<void(std::string)> &say);
+    nbd_stream &stream, export_table &exports, tls_credentials *tls,
+    const std::function<void(std::string)> &say);
 
 }  // namespace granule_nbd

@@ -9,6 +9,7 @@
 // listener would not bind; 2: a usage error.
 #include "export_table.hpp"
 #include "server.hpp"
+#include "tls.hpp"
 #include "version_line.hpp"
 
 #include <granule/options.hpp>
@@ -53,6 +54,10 @@ constexpr const char *usage_text =
     "  --print-uri             print each listener's NBD URI on stdout once listening\n"
     "  --pid-file PATH         write the process id there once listening; removed\n"
     "                          at exit\n"
+    "  --tls-certs DIR         require TLS, with DIR/server-cert.pem and\n"
+    "                          DIR/server-key.pem (X.509)\n"
+    "  --tls-psk FILE          require TLS, with the pre-shared keys in FILE\n"
+    "                          (USERNAME:HEXKEY lines, as psktool writes them)\n"
     "  -v, --verbose           log connections, not only errors\n"
     "  -h, --help              this text\n"
     "  -V, --version           versions of granule-nbd, the library and the ABI\n";
@@ -70,6 +75,8 @@ struct invocation {
     bool print_uri = false;
     bool verbose = false;
     std::optional<std::string> pid_file;
+    std::optional<std::string> tls_certs;
+    std::optional<std::string> tls_psk;
     listen_settings listen;
 };
 
@@ -134,6 +141,10 @@ invocation parse(int argc, char **argv)
             inv.print_uri = true;
         } else if (arg == "--pid-file") {
             inv.pid_file = value();
+        } else if (arg == "--tls-certs") {
+            inv.tls_certs = value();
+        } else if (arg == "--tls-psk") {
+            inv.tls_psk = value();
         } else if (arg == "-v" || arg == "--verbose") {
             inv.verbose = true;
         } else if (arg.size() > 1 && arg[0] == '-') {
@@ -154,6 +165,8 @@ invocation parse(int argc, char **argv)
         for (std::size_t j = 0; j < i; ++j)
             if (inv.exports[i].name == inv.exports[j].name)
                 usage_error("two exports named '" + inv.exports[i].name + "'");
+    if (inv.tls_certs && inv.tls_psk)
+        usage_error("--tls-certs and --tls-psk: one or the other");
     inv.listen.tcp = !inv.listen.socket_path || inv.listen.address || port_given;
     return inv;
 }
@@ -172,6 +185,17 @@ int main(int argc, char **argv)
     // A client that vanishes must cost its connection, not the server.
     std::signal(SIGPIPE, SIG_IGN);
 #endif
+
+    std::shared_ptr<tls_credentials> tls;
+    if (inv.tls_certs || inv.tls_psk) {
+        std::string error;
+        tls = inv.tls_certs ? tls_credentials::x509(*inv.tls_certs, error)
+                            : tls_credentials::psk(*inv.tls_psk, error);
+        if (!tls) {
+            log(error);
+            return 1;
+        }
+    }
 
     export_table exports;
     for (const auto &e : inv.exports) {
@@ -202,7 +226,7 @@ int main(int argc, char **argv)
     }
 
     asio::io_context ctx(1);
-    server srv(ctx, exports, log, inv.verbose);
+    server srv(ctx, exports, log, inv.verbose, tls);
     std::vector<std::string> uris;
     std::string error;
     if (!srv.listen(inv.listen, uris, error)) {

@@ -1,5 +1,7 @@
 #include "nbd_stream.hpp"
 
+#include "tls.hpp"
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -7,6 +9,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
 
 namespace asio = boost::asio;
 
@@ -27,14 +30,20 @@ nbd_stream::nbd_stream(socket_type socket) : socket_(std::move(socket)), in_(rea
     }
 }
 
+nbd_stream::nbd_stream(nbd_stream &&) noexcept = default;
+nbd_stream::~nbd_stream() = default;
+
 bool nbd_stream::is_tcp() const
 {
-    const int family = socket_.local_endpoint().protocol().family();
+    boost::system::error_code ec;
+    const int family = socket_.local_endpoint(ec).protocol().family();
     return family == AF_INET || family == AF_INET6;
 }
 
 asio::awaitable<void> nbd_stream::read_exact(void *dst, std::size_t n)
 {
+    if (n == 0)
+        co_return;  // dst may be null then (an empty option's data), memcpy's UB
     auto *out = static_cast<unsigned char *>(dst);
     const std::size_t buffered = std::min(n, in_end_ - in_at_);
     std::memcpy(out, in_.data() + in_at_, buffered);
@@ -42,18 +51,41 @@ asio::awaitable<void> nbd_stream::read_exact(void *dst, std::size_t n)
     out += buffered;
     n -= buffered;
     if (n >= in_.size()) {
-        co_await asio::async_read(socket_, asio::buffer(out, n), asio::use_awaitable);
+        if (!tls_) {
+            co_await asio::async_read(socket_, asio::buffer(out, n), asio::use_awaitable);
+            co_return;
+        }
+        while (n > 0) {
+            const auto part = co_await read_some(out, n);
+            out += part;
+            n -= part;
+        }
         co_return;
     }
     while (n > 0) {
         in_at_ = 0;
-        in_end_ = co_await socket_.async_read_some(asio::buffer(in_), asio::use_awaitable);
+        in_end_ = co_await read_some(in_.data(), in_.size());
         const std::size_t part = std::min(n, in_end_);
         std::memcpy(out, in_.data(), part);
         in_at_ = part;
         out += part;
         n -= part;
     }
+}
+
+asio::awaitable<std::size_t> nbd_stream::read_some(void *dst, std::size_t n)
+{
+    if (tls_)
+        co_return co_await tls_->read_some(socket_, dst, n);
+    co_return co_await socket_.async_read_some(asio::buffer(dst, n), asio::use_awaitable);
+}
+
+asio::awaitable<void> nbd_stream::start_tls(tls_credentials &creds)
+{
+    if (in_at_ != in_end_)
+        throw std::runtime_error("client sent data after NBD_OPT_STARTTLS before the TLS handshake");
+    tls_ = std::make_unique<tls_session>(socket_, creds);
+    co_await tls_->handshake(socket_);
 }
 
 asio::awaitable<void> nbd_stream::skip(std::uint64_t n)
@@ -68,12 +100,21 @@ asio::awaitable<void> nbd_stream::skip(std::uint64_t n)
 
 asio::awaitable<void> nbd_stream::write(std::span<const asio::const_buffer> buffers)
 {
-    co_await asio::async_write(socket_, buffers, asio::use_awaitable);
+    if (!tls_) {
+        co_await asio::async_write(socket_, buffers, asio::use_awaitable);
+        co_return;
+    }
+    // TLS encrypts record by record anyway: one contiguous copy lets gnutls
+    // fill whole records across the replies' pieces.
+    std::vector<unsigned char> flat(asio::buffer_size(buffers));
+    asio::buffer_copy(asio::buffer(flat), buffers);
+    co_await tls_->write_all(socket_, flat.data(), flat.size());
 }
 
 asio::awaitable<void> nbd_stream::write(const std::vector<unsigned char> &bytes)
 {
-    co_await asio::async_write(socket_, asio::buffer(bytes), asio::use_awaitable);
+    const asio::const_buffer one = asio::buffer(bytes);
+    co_await write(std::span<const asio::const_buffer>(&one, 1));
 }
 
 void nbd_stream::shutdown_receive()
@@ -84,6 +125,8 @@ void nbd_stream::shutdown_receive()
 
 void nbd_stream::close()
 {
+    if (tls_)
+        tls_->bye();
     boost::system::error_code ignored;
     socket_.shutdown(socket_type::shutdown_both, ignored);
     socket_.close(ignored);

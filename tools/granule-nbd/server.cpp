@@ -27,8 +27,9 @@ namespace {
 constexpr auto handshake_timeout = std::chrono::seconds(60);
 }
 
-server::server(asio::io_context &ctx, export_table &exports, logger log, bool verbose)
-    : ctx_(ctx), exports_(exports), log_(std::move(log)), verbose_(verbose)
+server::server(asio::io_context &ctx, export_table &exports, logger log, bool verbose,
+               std::shared_ptr<tls_credentials> tls)
+    : ctx_(ctx), exports_(exports), log_(std::move(log)), verbose_(verbose), tls_(std::move(tls))
 {
 }
 
@@ -134,7 +135,7 @@ asio::awaitable<void> server::connection(nbd_stream::socket_type socket, std::ui
     std::optional<negotiated> agreed;
     const std::function<void(std::string)> tell = say;
     try {
-        agreed = co_await handshake(stream, exports_, tell);
+        agreed = co_await handshake(stream, exports_, tls_.get(), tell);
     } catch (const boost::system::system_error &e) {
         // A client hanging up (nbdinfo --list after NBD_OPT_ABORT, say) is
         // no error of the server's.
@@ -142,6 +143,8 @@ asio::awaitable<void> server::connection(nbd_stream::socket_type socket, std::ui
         if (verbose_ || (c != asio::error::eof && c != asio::error::operation_aborted &&
                          c != asio::error::broken_pipe && c != asio::error::connection_reset))
             say("handshake ended: " + c.message());
+    } catch (const std::exception &e) {
+        say(std::string("handshake ended: ") + e.what());  // TLS
     }
     deadline.cancel();
     handshaking_.erase(me);

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <list>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@
 namespace granule_nbd {
 
 class session;
+class tls_credentials;
 
 struct listen_settings {
     std::optional<std::string> socket_path;  // a Unix socket
@@ -32,7 +34,9 @@ struct listen_settings {
 class server {
 public:
     using logger = std::function<void(const std::string &)>;
-    server(boost::asio::io_context &ctx, export_table &exports, logger log, bool verbose);
+    // tls: null, or the credentials every client must use (TLS required).
+    server(boost::asio::io_context &ctx, export_table &exports, logger log, bool verbose,
+           std::shared_ptr<tls_credentials> tls);
     ~server();
 
     // Binds every listener; the error names the address. The URIs clients
@@ -53,6 +57,7 @@ private:
     export_table &exports_;
     logger log_;
     bool verbose_;
+    std::shared_ptr<tls_credentials> tls_;
     using acceptor = boost::asio::basic_socket_acceptor<boost::asio::generic::stream_protocol>;
     std::vector<acceptor> acceptors_;
     std::optional<std::string> socket_path_;

@@ -198,6 +198,10 @@ asio::awaitable<void> session::serve()
         if (e.code() != asio::error::eof && e.code() != asio::error::connection_reset &&
             e.code() != asio::error::operation_aborted)
             say_(std::string("reading requests: ") + e.code().message());
+    } catch (const std::exception &e) {
+        // TLS, or memory for a payload: the connection ends, but what is in
+        // flight still refers to this session and must finish first.
+        say_(std::string("reading requests: ") + e.what());
     }
     stream_.shutdown_receive();
     co_await wait_for([this] { return in_flight_ == 0; });
@@ -405,7 +409,7 @@ asio::awaitable<void> session::write_replies()
         }
         try {
             co_await stream_.write(buffers);
-        } catch (const boost::system::system_error &) {
+        } catch (const std::exception &) {
             // The client is gone; what is still running completes on the
             // device, and its replies are dropped.
             broken_ = true;
