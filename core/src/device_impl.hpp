@@ -3,13 +3,13 @@
 #pragma once
 
 #include "block_cache.hpp"
-#include "buffer_pool.hpp"
 #include "driver_call.hpp"
 #include "node.hpp"
 #include "padding.hpp"
 #include "throttle.hpp"
 #include "tracking.hpp"
 
+#include <granule/platform/buffer_pool.hpp>
 #include <granule/device.hpp>
 #include <granule/image_format.hpp>
 #include <granule/platform/readiness_watch.hpp>
@@ -23,6 +23,9 @@
 #include <thread>
 
 namespace granule {
+
+using platform::buffer_pool;
+using platform::pooled_buffer;
 
 class padded_write;
 

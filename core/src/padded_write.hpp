@@ -6,15 +6,18 @@
 // Pure memory work, no I/O: the pipeline's steps (write_path.cpp) drive it.
 #pragma once
 
-#include "buffer_pool.hpp"
 #include "iov_util.hpp"
 #include "padding.hpp"
 
+#include <granule/platform/buffer_pool.hpp>
 #include <cstdint>
 #include <span>
 #include <vector>
 
 namespace granule {
+
+using platform::buffer_pool;
+using platform::pooled_buffer;
 
 class padded_write {
 public:

@@ -155,7 +155,7 @@ asio::awaitable<void> server::connection(nbd_stream::socket_type socket, std::ui
     }
     if (verbose_)
         say("serving export '" + agreed->exp->name + "'");
-    auto s = std::make_shared<session>(std::move(stream), *agreed, tell);
+    auto s = std::make_shared<session>(std::move(stream), *agreed, buffers_, tell);
     sessions_.push_back(s.get());
     asio::co_spawn(
         ctx_, [s]() -> asio::awaitable<void> { co_await s->serve(); },

@@ -6,6 +6,8 @@
 #include "export_table.hpp"
 #include "nbd_stream.hpp"
 
+#include <granule/platform/buffer_pool.hpp>
+
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/basic_socket_acceptor.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
@@ -67,6 +69,9 @@ private:
     std::size_t connections_ = 0;
     std::list<nbd_stream *> handshaking_;
     std::list<session *> sessions_;
+    // Every session's data buffers: what a full queue of the largest
+    // requests holds is kept for reuse.
+    granule::platform::buffer_pool buffers_{32u << 20, 64, 128u << 20};
 };
 
 }  // namespace granule_nbd

@@ -94,12 +94,14 @@ bool carries_data(std::uint16_t type) { return type == cmd_read || type == cmd_w
 
 }  // namespace
 
-session::session(nbd_stream stream, negotiated agreed, std::function<void(std::string)> say)
+session::session(nbd_stream stream, negotiated agreed, buffer_pool &pool,
+                 std::function<void(std::string)> say)
     : stream_(std::move(stream)),
       agreed_(agreed),
       dev_(*agreed.exp->dev),
       size_(dev_.length()),
       mem_alignment_(std::max<std::size_t>(dev_.get_limits().opt_mem_alignment, alignof(std::max_align_t))),
+      pool_(pool),
       say_(std::move(say)),
       progress_(stream_.get_executor())
 {
@@ -172,7 +174,7 @@ asio::awaitable<void> session::serve()
             ++in_flight_;
             data_buffer payload;
             if (h.type == cmd_write && error == 0) {
-                payload = data_buffer(mem_alignment_, h.length);
+                payload = pool_.get(mem_alignment_, h.length);
                 co_await stream_.read_exact(payload.data(), h.length);
             } else if (h.type == cmd_write && h.length > portable_payload) {
                 // Reading that much to throw it away is what a denial of
@@ -265,7 +267,7 @@ asio::awaitable<void> session::run(request_header h, data_buffer payload)
 
 asio::awaitable<void> session::read(const request_header &h)
 {
-    data_buffer buffer(mem_alignment_, h.length);
+    auto buffer = pool_.get(mem_alignment_, h.length);
     granule::result<std::size_t> r(0);
     if (h.length)
         r = co_await dev_.async_preadv(h.offset, one_buffer(buffer.data(), h.length), use_awaitable);
@@ -342,7 +344,7 @@ asio::awaitable<void> session::cache(const request_header &h)
     // A read whose data is dropped: it warms what reads go through (a
     // copy-on-read overlay fills, the block cache takes the edges).
     constexpr std::size_t chunk = 1 << 20;
-    data_buffer scratch(mem_alignment_, std::min<std::size_t>(h.length, chunk));
+    auto scratch = pool_.get(mem_alignment_, std::min<std::size_t>(h.length, chunk));
     for (std::uint64_t done = 0; done < h.length;) {
         const auto part = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, h.length - done));
         auto r = co_await dev_.async_preadv(h.offset + done, one_buffer(scratch.data(), part), use_awaitable);

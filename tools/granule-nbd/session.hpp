@@ -13,7 +13,7 @@
 #include "handshake.hpp"
 #include "nbd_stream.hpp"
 
-#include <granule/platform/aligned_buffer.hpp>
+#include <granule/platform/buffer_pool.hpp>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -36,12 +36,17 @@ struct request_header {
     std::uint32_t length = 0;
 };
 
-// A read's or write's data, aligned so the device need not bounce it.
-using data_buffer = granule::platform::aligned_buffer;
+// A read's or write's data, aligned so the device need not bounce it, from
+// the server's pool (a fresh large buffer costs an mmap and a page fault per
+// page: nbdcopy ran at 40 % of qemu-nbd's speed that way).
+using data_buffer = granule::platform::pooled_buffer;
+using buffer_pool = granule::platform::buffer_pool;
 
 class session {
 public:
-    session(nbd_stream stream, negotiated agreed, std::function<void(std::string)> say);
+    // pool: the server's, on the same thread, outliving the session.
+    session(nbd_stream stream, negotiated agreed, buffer_pool &pool,
+            std::function<void(std::string)> say);
 
     // The transmission phase, until the connection ends; on the stream's
     // executor.
@@ -78,6 +83,7 @@ private:
     granule::device &dev_;
     std::uint64_t size_;
     std::size_t mem_alignment_;
+    buffer_pool &pool_;
     std::function<void(std::string)> say_;
     std::deque<reply> replies_;
     bool writing_ = false;
