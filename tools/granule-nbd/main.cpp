@@ -249,10 +249,9 @@ int main(int argc, char **argv)
                 return;
             if (inv.verbose)
                 log("signal " + std::to_string(signo) + ": finishing the requests received, then exiting");
-            srv.stop([&] {
-                signals.cancel();
-                ctx.stop();
-            });
+            // Once every connection has closed nothing is left to run, and
+            // ctx.run() returns.
+            srv.stop([&] { signals.cancel(); });
             // A second signal does not wait for a device that hangs.
             signals.async_wait([&](boost::system::error_code ec2, int) {
                 if (ec2)

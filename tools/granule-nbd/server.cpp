@@ -25,11 +25,16 @@ namespace {
 // A client that connects and never finishes the handshake would hold its
 // socket for good; after this it is closed.
 constexpr auto handshake_timeout = std::chrono::seconds(60);
-}
+}  // namespace
 
 server::server(asio::io_context &ctx, export_table &exports, logger log, bool verbose,
                std::shared_ptr<tls_credentials> tls)
-    : ctx_(ctx), exports_(exports), log_(std::move(log)), verbose_(verbose), tls_(std::move(tls))
+    : ctx_(ctx),
+      exports_(exports),
+      log_(std::move(log)),
+      verbose_(verbose),
+      tls_(std::move(tls)),
+      shutdown_grace_(ctx)
 {
 }
 
@@ -177,8 +182,10 @@ asio::awaitable<void> server::connection(nbd_stream::socket_type socket, std::ui
 void server::connection_ended()
 {
     --connections_;
-    if (stopping_ && connections_ == 0 && done_)
+    if (stopping_ && connections_ == 0 && done_) {
+        shutdown_grace_.cancel();
         std::exchange(done_, nullptr)();
+    }
 }
 
 void server::stop(std::function<void()> done)
@@ -193,11 +200,23 @@ void server::stop(std::function<void()> done)
         s->close();
     for (auto *s : sessions_)
         s->stop();
-    if (connections_ == 0)
+    if (connections_ == 0) {
         asio::post(ctx_, [this] {
             if (done_)
                 std::exchange(done_, nullptr)();
         });
+        return;
+    }
+    // A client that does not read its replies would hold the exit for good.
+    shutdown_grace_.expires_after(shutdown_grace);
+    shutdown_grace_.async_wait([this](boost::system::error_code ec) {
+        if (ec || sessions_.empty())
+            return;
+        log_(std::to_string(sessions_.size()) + " connection(s) still sending replies after " +
+             std::to_string(shutdown_grace.count()) + " s; closing them");
+        for (auto *s : sessions_)
+            s->abort();
+    });
 }
 
 }  // namespace granule_nbd

@@ -12,6 +12,9 @@
 #include <boost/asio/basic_socket_acceptor.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
 
 #include <cstdint>
 #include <functional>
@@ -47,7 +50,10 @@ public:
     void start();
     // Stops accepting, and ends every connection as NBD_CMD_DISC would
     // (requests already received complete and are answered). done() runs
-    // on the server's context once the last connection has closed.
+    // on the server's context once the last connection has closed. A
+    // connection whose replies cannot go out (its client stopped reading)
+    // is closed after shutdown_grace.
+    static constexpr std::chrono::seconds shutdown_grace{10};
     void stop(std::function<void()> done);
 
 private:
@@ -69,6 +75,7 @@ private:
     std::size_t connections_ = 0;
     std::list<nbd_stream *> handshaking_;
     std::list<session *> sessions_;
+    boost::asio::steady_timer shutdown_grace_;
     // Every session's data buffers: what a full queue of the largest
     // requests holds is kept for reuse.
     granule::platform::buffer_pool buffers_{32u << 20, 64, 128u << 20};

@@ -107,10 +107,9 @@ session::session(nbd_stream stream, negotiated agreed, buffer_pool &pool,
 {
 }
 
-void session::stop()
-{
-    asio::post(stream_.get_executor(), [this] { stream_.shutdown_receive(); });
-}
+void session::stop() { stream_.shutdown_receive(); }
+
+void session::abort() { stream_.close(); }
 
 std::uint32_t session::refusal(const request_header &h, std::string &why) const
 {

@@ -51,8 +51,11 @@ public:
     // The transmission phase, until the connection ends; on the stream's
     // executor.
     boost::asio::awaitable<void> serve();
-    // Ends reading as NBD_CMD_DISC would.
+    // Ends reading as NBD_CMD_DISC would. On the session's thread.
     void stop();
+    // Closes the socket: replies not yet written are dropped (requests on
+    // the device still complete). For a client that stopped reading them.
+    void abort();
 
 private:
     struct reply {

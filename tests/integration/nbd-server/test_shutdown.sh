@@ -67,4 +67,28 @@ elapsed=$((($(date +%s%N) - t0) / 1000000))
 [ $elapsed -lt 3000 ] || fail "the server took $elapsed ms to leave an idle client"
 exec 3>&-
 wait $q || true
+
+note "SIGTERM with a client that never reads its replies: closed after the grace, exit 0"
+serve d "driver=memory,size=64M"
+python3 - "$WORK/d.sock" <<'PY' &
+import socket, struct, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.recv(18)
+s.sendall(struct.pack(">I", 3))
+s.sendall(struct.pack(">QII", 0x49484156454F5054, 7, 6) + struct.pack(">IH", 0, 0))
+# 8 reads of 32 MiB whose replies are never read.
+for i in range(8):
+    s.sendall(struct.pack(">IHHQQI", 0x25609513, 0, 0, i, 0, 32 << 20))
+time.sleep(30)
+PY
+stuck=$!
+sleep 1
+t0=$(date +%s%N)
+stop_server d
+elapsed=$((($(date +%s%N) - t0) / 1000000))
+kill $stuck 2>/dev/null || true
+wait $stuck 2>/dev/null || true
+[ $elapsed -ge 9000 ] && [ $elapsed -lt 14000 ] || fail "exit after $elapsed ms (the grace is 10 s)"
+grep -q "still sending replies after 10 s; closing them" "$WORK/d.log" || fail "log: $(cat "$WORK/d.log")"
 note "PASS"
