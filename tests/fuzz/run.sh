@@ -6,7 +6,7 @@
 #                     $GRANULE_FUZZ_SECONDS or 60); tools/test.sh runs this
 #   tests/fuzz/run.sh --regressions [FUZZER...]  only replay the regressions
 #
-# FUZZER is options, url, io_commands or pipeline (default: all four).
+# FUZZER is options, url, io_commands, pipeline or nbd_server (default: all).
 #
 # Both modes first configure (once) and build (incrementally) the fuzz build,
 # $GRANULE_FUZZ_BUILD_DIR or build-fuzz/ next to build/: the whole project with
@@ -35,8 +35,8 @@ GRANULE_SOURCE_DIR=$(cd "$(dirname "$0")/../.." && pwd)
 here=$GRANULE_SOURCE_DIR/tests/fuzz
 . "$GRANULE_SOURCE_DIR/tools/deps.sh"
 
-all_fuzzers=(options url io_commands pipeline)
-declare -A max_len=([options]=512 [url]=512 [io_commands]=4096 [pipeline]=2048)
+all_fuzzers=(options url io_commands pipeline nbd_server)
+declare -A max_len=([options]=512 [url]=512 [io_commands]=4096 [pipeline]=2048 [nbd_server]=4096)
 
 usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 

@@ -170,7 +170,6 @@ asio::awaitable<void> session::serve()
                 break;
             std::string why;
             const auto error = refusal(h, why);
-            ++in_flight_;
             data_buffer payload;
             if (h.type == cmd_write && error == 0) {
                 payload = pool_.get(mem_alignment_, h.length);
@@ -178,12 +177,17 @@ asio::awaitable<void> session::serve()
             } else if (h.type == cmd_write && h.length > portable_payload) {
                 // Reading that much to throw it away is what a denial of
                 // service wants; the protocol lets the server hang up.
+                ++in_flight_;
                 answer(h, error, why);
                 say_(why + "; disconnecting");
                 break;
             } else if (h.type == cmd_write) {
                 co_await stream_.skip(h.length);
             }
+            // Counted once the whole request is in: a client hanging up in
+            // the middle of a payload leaves nothing in flight that nobody
+            // would answer (the session waited for it for good).
+            ++in_flight_;
             if (error) {
                 answer(h, error, why);
                 continue;

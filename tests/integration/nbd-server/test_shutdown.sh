@@ -68,6 +68,25 @@ elapsed=$((($(date +%s%N) - t0) / 1000000))
 exec 3>&-
 wait $q || true
 
+note "clients hanging up in the middle of a write's payload: nothing left waiting for them"
+serve e "driver=memory,size=1M"
+python3 - "$WORK/e.sock" <<'PY'
+import socket, struct, sys
+for offset in (0, 1 << 30):  # a write the server takes, and one it refuses (past the end)
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    s.recv(18)
+    s.sendall(struct.pack(">I", 3))
+    s.sendall(struct.pack(">QII", 0x49484156454F5054, 7, 6) + struct.pack(">IH", 0, 0))
+    s.sendall(struct.pack(">IHHQQI", 0x25609513, 0, 1, 1, offset, 65536) + b"x" * 1000)
+    s.close()
+PY
+sleep 0.3
+t0=$(date +%s%N)
+stop_server e
+elapsed=$((($(date +%s%N) - t0) / 1000000))
+[ $elapsed -lt 3000 ] || fail "the server took $elapsed ms to exit after clients hung up mid-payload"
+
 note "SIGTERM with a client that never reads its replies: closed after the grace, exit 0"
 serve d "driver=memory,size=64M"
 python3 - "$WORK/d.sock" <<'PY' &
