@@ -97,7 +97,7 @@ std::uint32_t block_status_of(std::uint32_t nbd_flags) noexcept
     return GRANULE_BLOCK_DATA | (z ? GRANULE_BLOCK_ZERO : 0);
 }
 
-std::string describe_export(const export_facts &f)
+std::string describe_export(const export_facts &f, bool read_only)
 {
     auto n = [](uint64_t v) { return std::to_string(v); };
     std::string s;
@@ -120,13 +120,17 @@ std::string describe_export(const export_facts &f)
          ", write-zeroes " + yes_no(f.can_zero) + ", fast-zero " + yes_no(f.can_fast_zero) +
          ", multi-conn " + yes_no(f.can_multi_conn) + ", cache " + yes_no(f.can_cache) +
          ", df " + yes_no(f.can_df) + ", rotational " + yes_no(f.is_rotational) + "\n";
+    const std::string block_status =
+        f.base_allocation
+            ? "block_status: base:allocation (NBD_CMD_BLOCK_STATUS)\n"
+            : "block_status: base:allocation not negotiated: every range reads as data\n";
+    if (f.read_only || read_only)
+        return s + "writes: refused (" +
+               (f.read_only ? "NBD_FLAG_READ_ONLY" : "opened read-only") +
+               "); flush, trim and write-zeroes are not sent\n" + block_status;
     s += f.can_flush ? "flush: NBD_CMD_FLUSH\n"
                      : "flush: nothing sent (NBD_FLAG_SEND_FLUSH not advertised: the server "
                        "keeps no volatile cache)\n";
-    if (f.read_only)
-        return s + "writes: refused (NBD_FLAG_READ_ONLY)\n" + "block_status: " +
-               (f.base_allocation ? "base:allocation (NBD_CMD_BLOCK_STATUS)\n"
-                                  : "base:allocation not negotiated: every range reads as data\n");
     s += f.can_fua ? "fua: NBD_CMD_FLAG_FUA on writes and write-zeroes\n"
                    : "fua: the core flushes after the write (NBD_FLAG_SEND_FUA not advertised)\n";
     s += f.can_trim ? "discard: NBD_CMD_TRIM\n"
@@ -140,10 +144,7 @@ std::string describe_export(const export_facts &f)
     else
         s += "write_zeroes: zero buffers, written by the core (NBD_FLAG_SEND_WRITE_ZEROES not "
              "advertised)\n";
-    s += f.base_allocation ? "block_status: base:allocation (NBD_CMD_BLOCK_STATUS)\n"
-                           : "block_status: base:allocation not negotiated: every range reads "
-                             "as data\n";
-    return s;
+    return s + block_status;
 }
 
 }  // namespace granule_nbd

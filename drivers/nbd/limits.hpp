@@ -79,7 +79,8 @@ std::uint32_t block_status_of(std::uint32_t nbd_flags) noexcept;
 
 // "key: value" lines for info(): the export, what the server advertised (raw)
 // and what each request kind is sent as. The limits themselves, with their
-// sources, are the host's to show (refresh_limits).
-std::string describe_export(const export_facts &f);
+// sources, are the host's to show (refresh_limits). read_only: the host
+// opened the node read-only (the export's own flag is in f).
+std::string describe_export(const export_facts &f, bool read_only = false);
 
 }  // namespace granule_nbd

@@ -158,7 +158,7 @@ public:
 
     std::string info()
     {
-        return "server: " + server_ + "\n" + describe_export(facts_) + "tls: " +
+        return "server: " + server_ + "\n" + describe_export(facts_, read_only_) + "tls: " +
                tls_name(cfg_.tls) + (facts_.tls_negotiated ? " (negotiated)" : " (not in use)") +
                "\n" + "timeout: " +
                (cfg_.timeout_s ? std::to_string(cfg_.timeout_s) + " s" : std::string("none")) +
