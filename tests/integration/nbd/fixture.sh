@@ -74,7 +74,7 @@ nbd_uri() { echo "nbd+unix:///${2:-}?socket=$WORK/$1.sock"; }
 # Waits until the server answers a handshake; fails after 10 s or when it died.
 wait_for_server() {
     local name=$1 end=$((SECONDS + 10))
-    until nbdinfo --size "$(nbd_uri "$name")" >/dev/null 2>&1; do
+    until nbdinfo --list "$(nbd_uri "$name")" >/dev/null 2>&1; do
         kill -0 "${SERVER_PID[$name]}" 2>/dev/null ||
             fail "server $name exited: $(tail -n 5 "$WORK/$name.log" 2>/dev/null)"
         [ $SECONDS -lt $end ] || fail "server $name did not answer within 10 s"
