@@ -11,7 +11,7 @@
 #     server (nbdkit's log: at most 4 MiB of NBD reads for 64 MiB, the chunks
 #     holding data)
 #     and the copy equals the export as nbdcopy reads it.
-. "$(dirname "$0")/fixture.sh"
+. "$(dirname "$0")/fixture.sh" || exit 1
 [ -x "$GRANULE_IMG" ] || fail "granule-img not found at '$GRANULE_IMG'"
 
 M=1048576

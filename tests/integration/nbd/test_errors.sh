@@ -10,7 +10,7 @@
 #    ETIMEDOUT after ~1 s ("handshake not finished");
 #  - a write past the export's end is refused by the core (EIO), in bounds
 #    works.
-. "$(dirname "$0")/fixture.sh"
+. "$(dirname "$0")/fixture.sh" || exit 1
 [ -x "$GRANULE_IMG" ] || fail "granule-img not found at '$GRANULE_IMG'"
 
 nbd_start_nbdkit e memory 1M

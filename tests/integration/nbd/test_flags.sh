@@ -14,7 +14,7 @@
 #  C. nozero zeromode=plugin fastzeromode=none: write -z is a Zero, write -z -n
 #     is refused by the core (no fast zero advertised), nothing sent.
 # Every request is 4096-aligned here (blocksize-policy), so one command each.
-. "$(dirname "$0")/fixture.sh"
+. "$(dirname "$0")/fixture.sh" || exit 1
 
 # Log lines of the data commands since the last mark, without ids/timestamps:
 # "Write offset=0x0 count=0x1000 fua=1", "Flush", ...

@@ -12,7 +12,7 @@
 #     with ETIMEDOUT after ~2 s ("no answer within 2 s"), later ones at once;
 #  F. a server killed while the client is idle: the next read fails at once.
 # A hang anywhere fails the test (each wait is bounded).
-. "$(dirname "$0")/fixture.sh"
+. "$(dirname "$0")/fixture.sh" || exit 1
 
 K=65536
 GIO_PID=""

@@ -11,8 +11,9 @@
 #  D. qemu-nbd over a raw file: its own 1 / 4096 / 32 MiB;
 # and in each case the driver's info lines repeat the advertised sizes and
 # the transmission flags exactly as nbdinfo reports them.
-. "$(dirname "$0")/fixture.sh"
+. "$(dirname "$0")/fixture.sh" || exit 1
 [ -x "$GRANULE_IMG" ] || fail "granule-img not found at '$GRANULE_IMG'"
+command -v python3 >/dev/null || skip "python3 not found (it parses granule-img --output=json)"
 
 # Expects "  NAME: VALUE (SOURCE)" in the limits of $WORK/info.txt.
 expect_limit() {

@@ -9,7 +9,7 @@
 #      reference file that got the same writes with dd, and
 #  (2) unaligned read -v / readv -v windows around every case return exactly
 #      the reference's bytes.
-. "$(dirname "$0")/fixture.sh"
+. "$(dirname "$0")/fixture.sh" || exit 1
 
 size=$((16 * 1024 * 1024))
 nbd_start_nbdkit m --filter=log --filter=blocksize-policy memory $size "${BLOCKSIZE4K[@]}" \

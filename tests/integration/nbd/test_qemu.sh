@@ -9,7 +9,7 @@
 #  B. --read-only: info says read-only (NBD_FLAG_READ_ONLY), writes, zeroes and
 #     discards are refused before reaching the server, reads return the
 #     file's bytes, and the file is unchanged.
-. "$(dirname "$0")/fixture.sh"
+. "$(dirname "$0")/fixture.sh" || exit 1
 command -v qemu-nbd >/dev/null || skip "qemu-nbd not found (apt-get install qemu-utils)"
 
 # Not a multiple of 4096 (qemu-nbd rounds a size that is no multiple of 512

@@ -26,7 +26,7 @@
 #                     overlays, throttle without blkdebug): little or nothing
 #                     of them runs on the export
 # 019 opens a raw-posix node for its last section; its first part runs here.
-. "$(dirname "$0")/fixture.sh"
+. "$(dirname "$0")/fixture.sh" || exit 1
 HERE=$(cd "$(dirname "$0")" && pwd)
 SCENARIO_DIR=$(cd "$HERE/../../scenarios" && pwd)
 shift

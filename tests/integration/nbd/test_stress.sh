@@ -10,7 +10,7 @@
 #     requests then wait in the driver's own queue);
 # and the server refused nothing (its log filter: no request failed the
 # blocksize policy) and still serves the whole export (nbdcopy reads it).
-. "$(dirname "$0")/fixture.sh"
+. "$(dirname "$0")/fixture.sh" || exit 1
 [ -n "${GRANULE_STRESS:-}" ] && [ -n "${GRANULE_MODEL_STRESS:-}" ] ||
     skip "the stress programs were not built (tests/stress)"
 [ -x "$GRANULE_STRESS" ] || fail "stress not found at $GRANULE_STRESS"

@@ -7,7 +7,7 @@
 #  - tls=off, a wrong key, an unknown user: the open fails naming the server;
 #  - the key is in no output: info, granule-img info (text and JSON), every
 #    error above.
-. "$(dirname "$0")/fixture.sh"
+. "$(dirname "$0")/fixture.sh" || exit 1
 [ -x "$GRANULE_IMG" ] || fail "granule-img not found at '$GRANULE_IMG'"
 
 key=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
