@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <utility>
 
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -69,8 +70,10 @@ struct event_loop::op {
     completion done;
 };
 
-event_loop::event_loop(handle_ptr handle, const server_config &cfg, std::string server)
-    : cfg_(cfg), server_(std::move(server)), handle_(std::move(handle))
+event_loop::event_loop(handle_ptr handle, const server_config &cfg, std::string server,
+                       bool batch_submits)
+    : cfg_(cfg), server_(std::move(server)), handle_(std::move(handle)),
+      batch_submits_(batch_submits)
 {
     efd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (efd_ < 0) {
@@ -84,8 +87,7 @@ event_loop::event_loop(handle_ptr handle, const server_config &cfg, std::string 
 event_loop::~event_loop()
 {
     stop_ = true;
-    std::uint64_t one = 1;
-    [[maybe_unused]] auto r = ::write(efd_, &one, sizeof one);
+    wake();
     thread_.join();
     ::close(efd_);
 }
@@ -97,7 +99,13 @@ std::string event_loop::state() const
            std::to_string(cfg_.queue_depth);
 }
 
-void event_loop::post(op *raw)
+void event_loop::wake() noexcept
+{
+    std::uint64_t one = 1;
+    [[maybe_unused]] auto r = ::write(efd_, &one, sizeof one);
+}
+
+void event_loop::post(op *raw, bool wake_now)
 {
     std::unique_ptr<op> o(raw);  // if push_back throws, ~completion answers -EIO
     o->loop = this;
@@ -106,8 +114,19 @@ void event_loop::post(op *raw)
         posted_.push_back(o.get());
     }
     o.release();
-    std::uint64_t one = 1;
-    [[maybe_unused]] auto r = ::write(efd_, &one, sizeof one);
+    if (wake_now)
+        wake();
+    else
+        plugged_ = true;
+}
+
+// One wake-up of the loop per burst instead of one per request: the host
+// calls this once the device thread's queued handlers (the burst's
+// submits) have run.
+void event_loop::unplug() noexcept
+{
+    if (std::exchange(plugged_, false))
+        wake();
 }
 
 void event_loop::read_write(const granule_request &req, uint64_t length_to_read,
@@ -129,7 +148,10 @@ void event_loop::read_write(const granule_request &req, uint64_t length_to_read,
         else
             copy_iov(req.iov, req.iovcnt, o->buf, o->transfer, true);
     }
-    post(o.release());
+    // Reads and writes reach a driver only through submit, which the host
+    // follows with unplug(); the other kinds wake the loop at once (a filter
+    // may call them from a continuation no unplug follows).
+    post(o.release(), !batch_submits_);
 }
 
 void event_loop::flush(completion done) { post(new op(op_kind::flush, std::move(done))); }

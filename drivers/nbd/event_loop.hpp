@@ -39,7 +39,11 @@ namespace granule_nbd {
 class event_loop {
 public:
     // Takes over a connected handle; server names it in messages.
-    event_loop(handle_ptr handle, const server_config &cfg, std::string server);
+    // batch_submits: the host calls unplug() after each burst of submits
+    // (GRANULE_OPEN_HOST_UNPLUGS), so read_write only queues and unplug()
+    // wakes the loop once for the burst.
+    event_loop(handle_ptr handle, const server_config &cfg, std::string server,
+               bool batch_submits = false);
     // No requests may be in flight (the ABI guarantees it at close). Sends
     // NBD_CMD_DISC when the connection is still up (waiting at most 1 s).
     ~event_loop();
@@ -67,10 +71,15 @@ public:
     // any thread.
     std::string state() const;
 
+    // Wakes the loop for the reads and writes queued since the last call
+    // (batch_submits); the device's thread.
+    void unplug() noexcept;
+
     struct op;  // one request, see event_loop.cpp
 
 private:
-    void post(op *o);
+    void post(op *o, bool wake = true);
+    void wake() noexcept;
     void run();
     void take_posted();
     void issue();
@@ -99,6 +108,8 @@ private:
     std::string dead_why_;
     std::string timeout_why_;      // set when the loop shut the socket down
 
+    const bool batch_submits_;
+    bool plugged_ = false;  // device thread only: queued since the last unplug
     int efd_ = -1;
     std::atomic<bool> stop_{false};
     mutable std::mutex mutex_;  // guards posted_, state_

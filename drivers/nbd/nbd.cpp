@@ -54,7 +54,8 @@ public:
         length_ = usable_length(facts_);
         align_ = alignment_of(facts_).value;
         max_transfer_ = max_transfer_of(facts_).value;
-        loop_ = std::make_unique<event_loop>(std::move(c.handle), cfg_, server_);
+        loop_ = std::make_unique<event_loop>(std::move(c.handle), cfg_, server_,
+                                             ctx.host_unplugs());
     }
 
     // Fixed size: an NBD export does not grow from our writes. Read-only
@@ -155,6 +156,10 @@ public:
         uint64_t count = std::min({len, length_ - off, range_chunk});
         loop_->block_status(off, count, out, std::move(done));
     }
+
+    // After a burst of submits (GRANULE_OPEN_HOST_UNPLUGS): one wake-up of
+    // the event loop for all of them.
+    void unplug() noexcept { loop_->unplug(); }
 
     std::string info()
     {
