@@ -9,7 +9,9 @@
 #  - a server that accepts and then says nothing (SIGSTOP) with timeout=1:
 #    ETIMEDOUT after ~1 s ("handshake not finished");
 #  - a write past the export's end is refused by the core (EIO), in bounds
-#    works.
+#    works;
+#  - an error the server answers keeps its errno (ENOSPC through nbdkit's
+#    error filter), with the request and the server named.
 . "$(dirname "$0")/fixture.sh" || exit 1
 [ -x "$GRANULE_IMG" ] || fail "granule-img not found at '$GRANULE_IMG'"
 
@@ -111,4 +113,14 @@ gio -c "write -P 1 1048000 576" -c "write -P 1 1048000 577" "$uri" >"$WORK/end.o
     fail "a write past the end succeeded"
 expect_grep "^wrote 576/576 bytes at offset 1048000$" "$WORK/end.out" "write up to the end"
 expect_grep "^write failed: Input/output error$" "$WORK/end.out" "write past the end"
+
+note "an error from the server"
+nbd_start_nbdkit x --filter=error memory 1M error-pwrite=ENOSPC error-pwrite-rate=100%
+xuri=$REPLY
+gio -c "write -P 1 4096 4096" -c "read -P 0 4096 4096" "$xuri" >"$WORK/x.out" 2>&1 &&
+    fail "a write the server failed succeeded"
+expect_grep "^write failed: No space left on device$" "$WORK/x.out" "ENOSPC"
+expect_grep "^granule-io: nbd: write of 4096 bytes at offset 4096 to $xuri: the server answered: No space left on device$" \
+    "$WORK/x.out" "the server's error, named"
+expect_grep "^read 4096/4096 bytes at offset 4096$" "$WORK/x.out" "the connection survives a server error"
 echo "PASS"

@@ -12,7 +12,9 @@
 #     reads back as zeroes; write -z -n fails with ENOTSUP before anything is
 #     sent; no Extents command ever; info says why for each;
 #  C. nozero zeromode=plugin fastzeromode=none: write -z is a Zero, write -z -n
-#     is refused by the core (no fast zero advertised), nothing sent.
+#     is refused by the core (no fast zero advertised), nothing sent;
+#  D. a 5 GiB write -z -n (the protocol's lengths are 32 bits): five Zero
+#     commands of 1 GiB, one after the other, and the bytes around stay.
 # Every request is 4096-aligned here (blocksize-policy), so one command each.
 . "$(dirname "$0")/fixture.sh" || exit 1
 
@@ -110,4 +112,22 @@ expect_commands "$log" "$m" "Zero offset=0x2000 count=0x2000 trim=0 fua=0 fast=0
 m=$(mark "$log"); run "$uri" "write -z -n 8192 8192"
 expect_grep "^write failed: Operation not supported$" "$WORK/out" "C: write -z -n"
 expect_commands "$log" "$m" "" "C: write -z -n sends nothing"
+nbd_stop c
+
+note "D. 5 GiB of zeroes in 1 GiB commands"
+nbd_start_nbdkit d --filter=log memory 8G logfile="$WORK/d.nbdlog"
+uri=$REPLY
+log=$WORK/d.nbdlog
+m=$(mark "$log"); run "$uri" "write -P 0x66 0 8192" "write -z -n 4096 5G" "read -P 0x66 0 4096" \
+    "read -P 0 4096 4096" "read -P 0 5368709120 4096"
+expect_commands "$log" "$m" "Write offset=0x0 count=0x2000 fua=0
+Zero offset=0x1000 count=0x40000000 trim=0 fua=0 fast=1
+Zero offset=0x40001000 count=0x40000000 trim=0 fua=0 fast=1
+Zero offset=0x80001000 count=0x40000000 trim=0 fua=0 fast=1
+Zero offset=0xc0001000 count=0x40000000 trim=0 fua=0 fast=1
+Zero offset=0x100001000 count=0x40000000 trim=0 fua=0 fast=1
+Read offset=0x0 count=0x1000
+Read offset=0x1000 count=0x1000
+Read offset=0x140000000 count=0x1000" "D: 5 GiB write -z -n"
+[ "$(grep -c "^read 4096/4096" "$WORK/out")" = 3 ] || { cat "$WORK/out" >&2; fail "D: read-back"; }
 echo "PASS"
