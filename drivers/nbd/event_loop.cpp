@@ -89,6 +89,14 @@ event_loop::~event_loop()
     stop_ = true;
     wake();
     thread_.join();
+    // Close the handle while the lists its callbacks write to still exist.
+    // Nothing is in flight at close (the ABI); were something left, it
+    // still gets an answer rather than a dangling completion.
+    handle_.reset();
+    reap();
+    fail_all_queued(ECANCELED, "the node is closing");
+    for (op *o : std::exchange(in_flight_, {}))
+        finish(o, -ECANCELED, describe(o) + " failed: the node closed with it in flight");
     ::close(efd_);
 }
 
