@@ -71,14 +71,22 @@ struct event_loop::op {
 };
 
 event_loop::event_loop(handle_ptr handle, const server_config &cfg, std::string server,
-                       bool batch_submits)
+                       bool batch_submits, bool host_polls)
     : cfg_(cfg), server_(std::move(server)), handle_(std::move(handle)),
-      batch_submits_(batch_submits)
+      batch_submits_(batch_submits), host_polls_(host_polls)
 {
     efd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (efd_ < 0) {
         int e = errno;
         fail(e, "eventfd: " + granule::platform::error_text(e));
+    }
+    if (host_polls_) {
+        cfd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (cfd_ < 0) {
+            int e = errno;
+            ::close(efd_);
+            fail(e, "eventfd: " + granule::platform::error_text(e));
+        }
     }
     state_ = "connected";
     thread_ = std::thread([this] { run(); });
@@ -89,6 +97,9 @@ event_loop::~event_loop()
     stop_ = true;
     wake();
     thread_.join();
+    // From here on nobody polls: what is finished now is completed here.
+    loop_done_ = true;
+    poll();
     // Close the handle while the lists its callbacks write to still exist.
     // Nothing is in flight at close (the ABI); were something left, it
     // still gets an answer rather than a dangling completion.
@@ -98,6 +109,8 @@ event_loop::~event_loop()
     for (op *o : std::exchange(in_flight_, {}))
         finish(o, -ECANCELED, describe(o) + " failed: the node closed with it in flight");
     ::close(efd_);
+    if (cfd_ >= 0)
+        ::close(cfd_);
 }
 
 std::string event_loop::state() const
@@ -196,7 +209,31 @@ void event_loop::finish(op *o, std::int64_t result, const std::string &message)
 {
     completion done = std::move(o->done);
     delete o;
-    done(result, message.empty() ? nullptr : message.c_str());
+    if (!host_polls_ || loop_done_)
+        return done(result, message.empty() ? nullptr : message.c_str());
+    // One signal per batch: the host reads the eventfd, then calls poll(),
+    // which takes everything finished by then.
+    bool first;
+    {
+        std::lock_guard lock(finished_mutex_);
+        first = finished_.empty();
+        finished_.push_back({std::move(done), result, message});
+    }
+    if (first) {
+        std::uint64_t one = 1;
+        [[maybe_unused]] auto r = ::write(cfd_, &one, sizeof one);
+    }
+}
+
+void event_loop::poll() noexcept
+{
+    std::vector<finished> got;
+    {
+        std::lock_guard lock(finished_mutex_);
+        got.swap(finished_);
+    }
+    for (auto &f : got)
+        f.done(f.result, f.message.empty() ? nullptr : f.message.c_str());
 }
 
 void event_loop::run()

@@ -42,8 +42,11 @@ public:
     // batch_submits: the host calls unplug() after each burst of submits
     // (GRANULE_OPEN_HOST_UNPLUGS), so read_write only queues and unplug()
     // wakes the loop once for the burst.
+    // host_polls: completions are handed to the device's thread through
+    // poll_fd()/poll() (GRANULE_OPEN_HOST_POLLS) instead of being called
+    // from the loop's thread.
     event_loop(handle_ptr handle, const server_config &cfg, std::string server,
-               bool batch_submits = false);
+               bool batch_submits = false, bool host_polls = false);
     // No requests may be in flight (the ABI guarantees it at close). Sends
     // NBD_CMD_DISC when the connection is still up (waiting at most 1 s).
     ~event_loop();
@@ -74,6 +77,11 @@ public:
     // Wakes the loop for the reads and writes queued since the last call
     // (batch_submits); the device's thread.
     void unplug() noexcept;
+
+    // host_polls: an eventfd signalled when finished requests wait, and the
+    // call (device thread) that completes them all.
+    int poll_fd() const noexcept { return cfd_; }
+    void poll() noexcept;
 
     struct op;  // one request, see event_loop.cpp
 
@@ -109,6 +117,16 @@ private:
     std::string timeout_why_;      // set when the loop shut the socket down
 
     const bool batch_submits_;
+    const bool host_polls_;
+    struct finished {
+        granule::sdk::completion done;
+        std::int64_t result;
+        std::string message;
+    };
+    int cfd_ = -1;                      // host_polls: signalled when finished_ fills
+    std::mutex finished_mutex_;
+    std::vector<finished> finished_;    // guarded by finished_mutex_
+    bool loop_done_ = false;            // the loop thread ended: complete directly
     bool plugged_ = false;  // device thread only: queued since the last unplug
     int efd_ = -1;
     std::atomic<bool> stop_{false};

@@ -55,7 +55,7 @@ public:
         align_ = alignment_of(facts_).value;
         max_transfer_ = max_transfer_of(facts_).value;
         loop_ = std::make_unique<event_loop>(std::move(c.handle), cfg_, server_,
-                                             ctx.host_unplugs());
+                                             ctx.host_unplugs(), ctx.host_polls());
     }
 
     // Fixed size: an NBD export does not grow from our writes. Read-only
@@ -156,6 +156,12 @@ public:
         uint64_t count = std::min({len, length_ - off, range_chunk});
         loop_->block_status(off, count, out, std::move(done));
     }
+
+    // Completions through the device's thread (GRANULE_OPEN_HOST_POLLS):
+    // the loop signals this eventfd once per batch of finished requests and
+    // poll() completes them, instead of one cross-thread post each.
+    int poll_fd() noexcept { return loop_->poll_fd(); }
+    void poll() noexcept { loop_->poll(); }
 
     // After a burst of submits (GRANULE_OPEN_HOST_UNPLUGS): one wake-up of
     // the event loop for all of them.
