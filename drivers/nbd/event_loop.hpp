@@ -2,12 +2,15 @@
 // and runs a poll() loop over the NBD socket and an eventfd.
 //
 // Threads: read_write/flush/trim/zero/block_status run on the device's
-// thread and only append to a queue under a mutex, then signal the eventfd;
-// every libnbd call, every libnbd callback and every completion happens on
-// the loop thread. libnbd's callbacks (called inside nbd_aio_* and
-// nbd_aio_notify_*, holding the handle's lock) only record the result; the
-// loop finishes requests after the libnbd call returned, so a completion
-// never runs under libnbd's lock and a ranged request can send its next piece.
+// thread and only append to a queue under a mutex, then signal the eventfd
+// (reads and writes once per burst, at unplug); every libnbd call and every
+// libnbd callback happens on the loop thread. libnbd's callbacks (called
+// inside nbd_aio_* and nbd_aio_notify_*, holding the handle's lock) only
+// record the result; the loop finishes requests after the libnbd call
+// returned, so a completion never runs under libnbd's lock and a ranged
+// request can send its next piece. Finished requests are completed on the
+// device's thread by poll() (host_polls: one signal of a second eventfd per
+// batch), else on the loop thread.
 // Flow control: at most queue_depth NBD commands in flight; the rest wait.
 // Buffers: a request of one iovec element is read into / written from the
 // host's buffer directly (libnbd takes one buffer per command); several
