@@ -83,7 +83,8 @@ public:
             return done(0);
         // A read past the end completes short (the host zero-fills); a
         // write there was refused by check_range.
-        const uint64_t readable = req.offset >= length_ ? 0 : std::min(req.length, length_ - req.offset);
+        const uint64_t readable =
+            req.offset >= length_ ? 0 : std::min(req.length, length_ - req.offset);
         if (read && readable == 0)
             return done(0);
         const uint32_t flags = (!read && (req.flags & GRANULE_REQ_FUA)) ? LIBNBD_CMD_FLAG_FUA : 0;
