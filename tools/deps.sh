@@ -17,7 +17,7 @@ ensure_packages() {
 
 # Packages every build needs.
 GRANULE_BUILD_PACKAGES=(cmake make g++ pkg-config libboost1.81-all-dev liburing-dev libiscsi-dev
-    libgnutls28-dev)
+    libgnutls28-dev libnbd-dev)
 # Packages the test suite adds.
 # MinGW (posix threads) and Wine: the Windows cross build and its tests.
 # clang with libFuzzer: the fuzz job (tests/fuzz/run.sh; clang 14 and 15
@@ -28,12 +28,16 @@ GRANULE_FUZZ_PACKAGES=("clang-$GRANULE_FUZZ_CLANG" "libfuzzer-$GRANULE_FUZZ_CLAN
 # ccache: the suite builds the project five ways (native, MinGW, ASan, TSan,
 # clang fuzz) plus the newcomer's build; compiled objects are reused between
 # runs and checkouts (see granule_configure).
-# qemu-utils: real qemu-io and qemu-img 7.2, the oracle of tests/qemu-iotests.
+# qemu-utils: real qemu-io and qemu-img 7.2, the oracle of tests/qemu-iotests
+# (and qemu-nbd, a server of tests/integration/nbd).
+# nbdkit, libnbd-bin: the NBD servers and client tools (nbdinfo, nbdcopy) of
+# tests/integration/nbd.
 # python3: its json parser checks granule-img's --output=json (tests/tools).
 # bsdutils: script(1), a terminal for convert -p's bar (tests/tools).
 # groff-base, man-db: render the man pages and check them for warnings.
 # gnutls-bin: certtool and psktool make granule-nbd's TLS test credentials.
-GRANULE_TEST_PACKAGES=(qt6-base-dev xfsprogs tgt libiscsi-bin g++-mingw-w64-x86-64-posix wine64
+GRANULE_TEST_PACKAGES=(qt6-base-dev xfsprogs tgt libiscsi-bin nbdkit libnbd-bin
+    g++-mingw-w64-x86-64-posix wine64
     "${GRANULE_FUZZ_PACKAGES[@]}" ccache qemu-utils python3 bsdutils groff-base man-db gnutls-bin)
 
 # Configures $1 (every time: CMake only redoes what changed, and options in

@@ -149,17 +149,19 @@ tracked_request *request_tracker::find_conflict(const tracked_request &r) const
 }
 
 std::vector<tracked_request *> request_tracker::absorb_waiting(const tracked_request &w,
-                                                              std::uint64_t from, std::uint64_t to)
+                                                              std::uint64_t from, std::uint64_t to,
+                                                              std::uint64_t run_end)
 {
     std::vector<tracked_request *> out;
     if (!w.done)  // the first waiter creates it: nobody waits for w
         return out;
     const auto overlaps = ranges_overlap;
+    const auto data_end = std::max(w.offset + w.bytes, run_end);
     for (auto *c : requests_) {
         const auto c_end = c->offset + c->bytes;
         if (c == &w || c->waiting_for != w.seq || c->started || c->absorbed ||
             c->write_data.empty() || c->offset < from || c_end > to ||
-            overlaps(c->offset, c_end, w.offset, w.offset + w.bytes))
+            overlaps(c->offset, c_end, w.offset, data_end))
             continue;
         // Anyone older than c (but w and those already carried) that shares
         // c's blocks would see the order change: c stays on its own.

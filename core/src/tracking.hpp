@@ -129,11 +129,14 @@ public:
                                                     std::uint64_t max_bytes);
 
     // The writes waiting for w whose bytes lie wholly in [from, to) outside
-    // w's own bytes, in issue order, that can be carried by w's write: no
+    // the run's bytes, in issue order, that can be carried by w's write: no
     // other request older than such a write overlaps it (so no one could
-    // tell the difference). Marks them absorbed.
+    // tell the difference). Marks them absorbed. The run is w's own bytes
+    // and, when w gathered writes, theirs up to run_end (they continue w):
+    // a write inside a gathered write's bytes is in the padded request's
+    // data, not its padding, and cannot be carried into a head/tail block.
     std::vector<tracked_request *> absorb_waiting(const tracked_request &w, std::uint64_t from,
-                                                  std::uint64_t to);
+                                                  std::uint64_t to, std::uint64_t run_end = 0);
 
     // The carrier of these absorbed writes landed: they are done. Wakes them
     // now, not one after another as each is removed (a gathered run waits

@@ -254,7 +254,9 @@ asio::awaitable<result<void>> device_impl::read_padding(padded_write &w, std::ui
 // 512-byte writes into a 4096-byte block are one I/O.
 std::vector<tracked_request *> device_impl::coalesce(tracked_request &self, padded_write &w)
 {
-    auto in_padding = tracker_.absorb_waiting(self, w.plan().offset, w.plan().end());
+    // Not into the bytes of writes this one gathered: they are the run's data.
+    auto in_padding = tracker_.absorb_waiting(self, w.plan().offset, w.plan().end(),
+                                              w.offset() + w.bytes());
     for (auto *c : in_padding) {
         const auto before = w.bounced();
         w.carry(c->offset, c->write_data);
