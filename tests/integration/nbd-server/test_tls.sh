@@ -51,6 +51,14 @@ nbdcopy "$WORK/src.img" "$tls_uri"
 nbdcopy "$tls_uri" "$WORK/back.img"
 cmp "$WORK/src.img" "$WORK/back.img" || fail "nbdcopy through TLS: what came back differs"
 cmp "$WORK/src.img" "$img" || fail "nbdcopy through TLS: the image differs"
+if [ -n "${GRANULE_IO:-}" ] && "$GRANULE_IO" -c "open -r $tls_uri" -c quit >/dev/null 2>&1; then
+    # Granule's own nbd driver (libnbd) as the client, X.509 checked against the CA.
+    out=$("$GRANULE_IO" --no-timing -c "write -P 0x77 4097 3" -c "read -P 0x77 4097 3" "$tls_uri" 2>&1) ||
+        fail "granule-io's nbd driver over TLS: $out"
+    cmp -n 3 -i 4097:0 "$img" <(printf '\x77\x77\x77') || fail "granule-io's write over TLS is not in the image"
+elif [ -n "${GRANULE_IO:-}" ] && [ "${GRANULE_NO_SKIP:-}" = 1 ]; then
+    fail "granule-io cannot open $tls_uri (is the nbd driver built?)"
+fi
 kill -TERM "${SERVER_PID[x]}"
 wait "${SERVER_PID[x]}" || fail "exit status after SIGTERM: $(cat "$WORK/x.log")"
 unset "SERVER_PID[x]"
