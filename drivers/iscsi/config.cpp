@@ -317,20 +317,9 @@ target_config parse_config(const granule::sdk::options_view &o)
             fail(EINVAL, "option 'header-digest': '" + std::string(*v) +
                              "' is not one of none, crc32c, none-crc32c, crc32c-none");
     }
-    if (o.has("timeout")) {
-        auto t = o.get_int("timeout");
-        if (t < 0 || t > max_timeout_s)
-            fail(EINVAL, "option 'timeout': " + std::to_string(t) + " is not from 0 to " +
-                             std::to_string(max_timeout_s) + " seconds");
-        c.timeout_s = static_cast<int>(t);
-    }
-    if (o.has("queue-depth")) {
-        auto q = o.get_int("queue-depth");
-        if (q < 1 || q > max_queue_depth)
-            fail(EINVAL, "option 'queue-depth': " + std::to_string(q) + " is not from 1 to " +
-                             std::to_string(max_queue_depth));
-        c.queue_depth = static_cast<unsigned>(q);
-    }
+    c.timeout_s = static_cast<int>(o.get_int_in("timeout", 0, max_timeout_s, c.timeout_s, "seconds"));
+    c.queue_depth =
+        static_cast<unsigned>(o.get_int_in("queue-depth", 1, max_queue_depth, c.queue_depth));
     return c;
 }
 

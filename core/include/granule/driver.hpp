@@ -214,6 +214,18 @@ public:
                              "' is not an integer");
         return n.value;
     }
+    // get_int, refused with EINVAL naming the range unless lo <= value <= hi;
+    // unit ("seconds") ends that message.
+    std::int64_t get_int_in(std::string_view key, std::int64_t lo, std::int64_t hi,
+                            std::int64_t fallback, std::string_view unit = {}) const
+    {
+        const auto n = get_int(key, fallback);
+        if (has(key) && (n < lo || n > hi))
+            fail(EINVAL, "option '" + std::string(key) + "': " + std::to_string(n) + " is not from " +
+                             std::to_string(lo) + " to " + std::to_string(hi) +
+                             (unit.empty() ? "" : " " + std::string(unit)));
+        return n;
+    }
 
 private:
     const granule_option *opts_;

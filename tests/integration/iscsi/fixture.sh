@@ -25,19 +25,8 @@ WATCHDOG_PID=""
 PORT=""
 CTL=""
 
-skip() {
-    if [ "${GRANULE_NO_SKIP:-}" = 1 ]; then
-        echo "FAIL: cannot run (GRANULE_NO_SKIP=1): $*" >&2
-        exit 1
-    fi
-    echo "SKIP: $*"
-    exit 77
-}
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-note() { echo "--- $*"; }
+# skip, fail, note
+. "$(dirname "${BASH_SOURCE[0]}")/../../lib/test_verdicts.sh"
 
 [ -z "${GRANULE_ISCSI_MISSING:-}" ] || skip "$GRANULE_ISCSI_MISSING"
 [ "$(id -u)" -eq 0 ] || skip "tgtd needs root (running as uid $(id -u))"

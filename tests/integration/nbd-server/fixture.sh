@@ -17,19 +17,8 @@ GRANULE_NBD=${1:?usage: $0 GRANULE_NBD}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 declare -A SERVER_PID=()
 
-skip() {
-    if [ "${GRANULE_NO_SKIP:-}" = 1 ]; then
-        echo "FAIL: cannot run (GRANULE_NO_SKIP=1): $*" >&2
-        exit 1
-    fi
-    echo "SKIP: $*"
-    exit 77
-}
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-note() { echo "--- $*"; }
+# skip, fail, note
+. "$(dirname "${BASH_SOURCE[0]}")/../../lib/test_verdicts.sh"
 
 for tool in qemu-io qemu-img nbdinfo nbdcopy python3; do
     command -v "$tool" >/dev/null || skip "$tool not found (apt-get install qemu-utils libnbd-bin python3)"

@@ -70,15 +70,14 @@ wait $q || true
 
 note "clients hanging up in the middle of a write's payload: nothing left waiting for them"
 serve e "driver=memory,size=1M"
-python3 - "$WORK/e.sock" <<'PY'
-import socket, struct, sys
+python3 - "$HERE" "$WORK/e.sock" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+from nbd_raw import WRITE, connect, go, request
 for offset in (0, 1 << 30):  # a write the server takes, and one it refuses (past the end)
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(sys.argv[1])
-    s.recv(18)
-    s.sendall(struct.pack(">I", 3))
-    s.sendall(struct.pack(">QII", 0x49484156454F5054, 7, 6) + struct.pack(">IH", 0, 0))
-    s.sendall(struct.pack(">IHHQQI", 0x25609513, 0, 1, 1, offset, 65536) + b"x" * 1000)
+    s = connect(sys.argv[2])
+    go(s)
+    request(s, WRITE, offset, 65536, payload=b"x" * 1000)  # 1000 of 65536 bytes
     s.close()
 PY
 sleep 0.3
@@ -89,20 +88,21 @@ elapsed=$((($(date +%s%N) - t0) / 1000000))
 
 note "SIGTERM with a client that never reads its replies: closed after the grace, exit 0"
 serve d "driver=memory,size=64M"
-python3 - "$WORK/d.sock" <<'PY' &
-import socket, struct, sys, time
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.connect(sys.argv[1])
-s.recv(18)
-s.sendall(struct.pack(">I", 3))
-s.sendall(struct.pack(">QII", 0x49484156454F5054, 7, 6) + struct.pack(">IH", 0, 0))
-# 8 reads of 32 MiB whose replies are never read.
-for i in range(8):
-    s.sendall(struct.pack(">IHHQQI", 0x25609513, 0, 0, i, 0, 32 << 20))
+python3 - "$HERE" "$WORK/d.sock" "$WORK/d.sent" <<'PY' &
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from nbd_raw import READ, connect, go, request
+s = connect(sys.argv[2])
+go(s)
+for i in range(8):  # 8 reads of 32 MiB whose replies are never read
+    request(s, READ, 0, 32 << 20)
+open(sys.argv[3], "w").close()
 time.sleep(30)
 PY
 stuck=$!
-sleep 1
+for i in $(seq 100); do [ -e "$WORK/d.sent" ] && break; sleep 0.1; done
+[ -e "$WORK/d.sent" ] || fail "the stuck client did not get its requests out"
+sleep 0.5  # the server reads them and starts replying
 t0=$(date +%s%N)
 stop_server d
 elapsed=$((($(date +%s%N) - t0) / 1000000))

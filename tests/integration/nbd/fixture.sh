@@ -24,19 +24,8 @@ GRANULE_IMG=${GRANULE_IMG:-}
 declare -A SERVER_PID=()
 WATCHDOG_PID=""
 
-skip() {
-    if [ "${GRANULE_NO_SKIP:-}" = 1 ]; then
-        echo "FAIL: cannot run (GRANULE_NO_SKIP=1): $*" >&2
-        exit 1
-    fi
-    echo "SKIP: $*"
-    exit 77
-}
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-note() { echo "--- $*"; }
+# skip, fail, note
+. "$(dirname "${BASH_SOURCE[0]}")/../../lib/test_verdicts.sh"
 
 [ -z "${GRANULE_NBD_MISSING:-}" ] || skip "$GRANULE_NBD_MISSING"
 for tool in nbdkit nbdinfo nbdcopy timeout; do
