@@ -113,18 +113,19 @@ void session::abort() { stream_.close(); }
 
 std::uint32_t session::refusal(const request_header &h, std::string &why) const
 {
-    const std::string what = command_name(h.type);
+    // Built into messages only when refusing: this runs for every request.
+    const std::string_view what = command_name(h.type);
     if (h.type > cmd_block_status) {
         why = "unknown command " + std::to_string(h.type);
         return err_inval;
     }
     if (h.flags & ~allowed_flags(h.type, agreed_.structured_replies)) {
-        why = what + " with flags " + std::to_string(h.flags) + " it does not take";
+        why = std::string(what) + " with flags " + std::to_string(h.flags) + " it does not take";
         return err_inval;
     }
     const bool writes = h.type == cmd_write || h.type == cmd_trim || h.type == cmd_write_zeroes;
     if (writes && agreed_.exp->read_only) {
-        why = what + " on a read-only export";
+        why = std::string(what) + " on a read-only export";
         return err_perm;
     }
     if ((h.type == cmd_flush) && (h.offset || h.length)) {
@@ -132,12 +133,12 @@ std::uint32_t session::refusal(const request_header &h, std::string &why) const
         return err_inval;
     }
     if (carries_data(h.type) && h.length > agreed_.exp->sizes.maximum) {
-        why = what + " of " + std::to_string(h.length) + " bytes is more than the export's maximum of " +
+        why = std::string(what) + " of " + std::to_string(h.length) + " bytes is more than the export's maximum of " +
               std::to_string(agreed_.exp->sizes.maximum);
         return err_inval;
     }
     if (h.type != cmd_flush && (h.offset > size_ || h.length > size_ - h.offset)) {
-        why = what + " of " + std::to_string(h.length) + " bytes at offset " + std::to_string(h.offset) +
+        why = std::string(what) + " of " + std::to_string(h.length) + " bytes at offset " + std::to_string(h.offset) +
               " reaches past the export's end (" + std::to_string(size_) + " bytes)";
         return h.type == cmd_write || h.type == cmd_write_zeroes ? err_nospc : err_inval;
     }
@@ -195,9 +196,11 @@ asio::awaitable<void> session::serve()
             if (carries_data(h.type))
                 bytes_in_flight_ += h.length;
             asio::co_spawn(ex, run(h, std::move(payload)), asio::detached);
-            co_await wait_for([this] {
+            auto room = [this] {
                 return in_flight_ < max_in_flight && bytes_in_flight_ < max_bytes_in_flight;
-            });
+            };
+            if (!room())  // checked here first: no coroutine frame per request
+                co_await wait_for(room);
         }
     } catch (const boost::system::system_error &e) {
         if (e.code() != asio::error::eof && e.code() != asio::error::connection_reset &&
