@@ -36,7 +36,12 @@ status=$?
 # Wine's, not the program's: said on stderr, and run once more.
 if [ $status -ne 0 ] && [ ! -s "$out" ]; then
     echo "wine.sh: $1 exited $status without any output; running it once more (Wine start-up)" >&2
-    wine "$@" >"$out" 2>&1
+    if [ -f /dev/stdin ]; then
+        # A script on stdin (run_scenario.sh): opened anew, from its start.
+        wine "$@" </dev/stdin >"$out" 2>&1
+    else
+        wine "$@" >"$out" 2>&1
+    fi
     status=$?
 fi
 case "${GRANULE_WINE_FILTER:-}" in
