@@ -141,12 +141,8 @@ file_bytes() { od -An -v -tx1 -j "$2" -N "$3" "$1" | tr -s ' \n' '\n' | sed '/^$
 # The data bytes of granule-io's `read -v` / `readv -v` dumps, one per line.
 dump_bytes() { awk '/^[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]:  / { for (i = 2; i < NF; i++) print $i }' "$@"; }
 
-# Writes LEN bytes of byte value PAT at OFF into FILE (like granule-io write -P).
-fill_file() {
-    local file=$1 pat=$2 off=$3 len=$4
-    head -c "$len" /dev/zero | tr '\0' "\\$(printf %03o "$pat")" |
-        dd of="$file" bs=64k oflag=seek_bytes seek="$off" conv=notrunc status=none
-}
+# model_write FILE OFF LEN BYTE: the reference file's bytes, as granule-io write -P.
+. "$(dirname "${BASH_SOURCE[0]}")/../../lib/io_matrix.sh"
 
 # granule-io with the options every test wants; a hang fails the test.
 gio() { timeout -k 5 60 "$GRANULE_IO" --no-timing --line-buffered --error-detail "$@"; }

@@ -60,7 +60,7 @@ for off in "${offsets[@]}"; do
             echo "aio_flush" >>"$script"
             ;;
         esac
-        fill_file "$ref" $pat $at "$len"
+        model_write "$ref" $at "$len" $pat
         # A window reaching 3 bytes into the random data on either side.
         wstart=$((at >= 3 ? at - 3 : 0))
         wlen=$((at + len + 3 - wstart))

@@ -36,7 +36,7 @@ add_write() {  # cmd pattern offset length... (the writes do not overlap)
     for l in "$@"; do total=$((total + l)); done
     echo "$cmd -q -P $pat $off $*" >>"$script"
     echo "read -q -P $pat $off $total" >>"$check"
-    fill_file "$ref" "$pat" "$off" "$total"
+    model_write "$ref" "$off" "$total" "$pat"
     n=$((n + 1))
 }
 add_write write 0x11 1 4093
@@ -50,7 +50,7 @@ echo "aio_flush" >>"$script"
 add_write write 0x17 $((size - 700)) 700
 echo "write -q -z 1000001 20000" >>"$script"
 echo "read -q -P 0 1000001 20000" >>"$check"
-fill_file "$ref" 0 1000001 20000
+model_write "$ref" 1000001 20000 0
 echo "flush" >>"$script"
 gio "$uri" <"$script" >"$WORK/a.out" 2>&1 || { cat "$WORK/a.out" >&2; fail "A: writes by URI failed"; }
 [ ! -s "$WORK/a.out" ] || fail "A: granule-io said: $(head -n 5 "$WORK/a.out")"
