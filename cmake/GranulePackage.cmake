@@ -26,3 +26,6 @@ file(RELATIVE_PATH GRANULE_PC_TO_PREFIX /p/${CMAKE_INSTALL_LIBDIR}/pkgconfig /p)
 string(REGEX REPLACE "/$" "" GRANULE_PC_TO_PREFIX "${GRANULE_PC_TO_PREFIX}")
 configure_file(${CMAKE_CURRENT_LIST_DIR}/granule.pc.in ${CMAKE_BINARY_DIR}/granule.pc @ONLY)
 install(FILES ${CMAKE_BINARY_DIR}/granule.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+# The C API (granule.h, libgranule-c): plain C flags, versioned by the C API.
+configure_file(${CMAKE_CURRENT_LIST_DIR}/granule-c.pc.in ${CMAKE_BINARY_DIR}/granule-c.pc @ONLY)
+install(FILES ${CMAKE_BINARY_DIR}/granule-c.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

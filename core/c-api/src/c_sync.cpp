@@ -1,0 +1,177 @@
+// The synchronous calls: each blocks on the C++ API's synchronous wrapper.
+#include "c_device.hpp"
+#include "c_request.hpp"
+
+using namespace granule;
+using namespace granule::c_api;
+
+namespace {
+
+// The C result of a C++ one: 0, or -errno with the message prefixed by what.
+template <class T>
+int done(const result<T> &r, const std::string_view function, uint64_t offset, uint64_t len)
+{
+    if (r)
+        return 0;
+    return fail(request_what(function, offset, len), r.error());
+}
+
+template <class T>
+int done(const result<T> &r, const std::string_view function)
+{
+    return r ? 0 : fail(function, r.error());
+}
+
+bool no_device(granule_device *dev, std::string_view function, int &ret)
+{
+    if (dev)
+        return false;
+    ret = fail(function, EINVAL, "dev is NULL");
+    return true;
+}
+
+}  // namespace
+
+extern "C" {
+
+int granule_pread(granule_device *dev, uint64_t offset, void *buf, size_t len, uint32_t flags)
+{
+    return guarded("granule_pread", [&] {
+        int r;
+        request_flags f;
+        if (no_device(dev, "granule_pread", r))
+            return r;
+        if ((r = to_request_flags("granule_pread", flags, 0, f)))
+            return r;
+        if (!buf && len)
+            return fail("granule_pread", EINVAL, "buf is NULL");
+        return done(dev->dev->pread(offset, buf, len), "granule_pread", offset, len);
+    });
+}
+
+int granule_pwrite(granule_device *dev, uint64_t offset, const void *buf, size_t len, uint32_t flags)
+{
+    return guarded("granule_pwrite", [&] {
+        int r;
+        request_flags f;
+        if (no_device(dev, "granule_pwrite", r))
+            return r;
+        if ((r = to_request_flags("granule_pwrite", flags, write_flags, f)))
+            return r;
+        if (!buf && len)
+            return fail("granule_pwrite", EINVAL, "buf is NULL");
+        return done(dev->dev->pwrite(offset, buf, len, f), "granule_pwrite", offset, len);
+    });
+}
+
+int granule_preadv(granule_device *dev, uint64_t offset, const struct granule_iov *iov, int iovcnt,
+                   uint32_t flags)
+{
+    return guarded("granule_preadv", [&] {
+        int r;
+        request_flags f;
+        std::vector<io_buffer> bufs;
+        uint64_t len;
+        if (no_device(dev, "granule_preadv", r))
+            return r;
+        if ((r = to_request_flags("granule_preadv", flags, 0, f)) ||
+            (r = to_buffers("granule_preadv", iov, iovcnt, bufs, len)))
+            return r;
+        return done(dev->dev->preadv(offset, bufs), "granule_preadv", offset, len);
+    });
+}
+
+int granule_pwritev(granule_device *dev, uint64_t offset, const struct granule_iov *iov, int iovcnt,
+                    uint32_t flags)
+{
+    return guarded("granule_pwritev", [&] {
+        int r;
+        request_flags f;
+        std::vector<io_buffer> bufs;
+        uint64_t len;
+        if (no_device(dev, "granule_pwritev", r))
+            return r;
+        if ((r = to_request_flags("granule_pwritev", flags, write_flags, f)) ||
+            (r = to_buffers("granule_pwritev", iov, iovcnt, bufs, len)))
+            return r;
+        return done(dev->dev->pwritev(offset, bufs, f), "granule_pwritev", offset, len);
+    });
+}
+
+int granule_flush(granule_device *dev)
+{
+    return guarded("granule_flush", [&] {
+        int r;
+        if (no_device(dev, "granule_flush", r))
+            return r;
+        return done(dev->dev->flush(), "granule_flush");
+    });
+}
+
+int granule_discard(granule_device *dev, uint64_t offset, uint64_t len)
+{
+    return guarded("granule_discard", [&] {
+        int r;
+        if (no_device(dev, "granule_discard", r))
+            return r;
+        return done(dev->dev->pdiscard(offset, len), "granule_discard", offset, len);
+    });
+}
+
+int granule_write_zeroes(granule_device *dev, uint64_t offset, uint64_t len, uint32_t flags)
+{
+    return guarded("granule_write_zeroes", [&] {
+        int r;
+        request_flags f;
+        if (no_device(dev, "granule_write_zeroes", r))
+            return r;
+        if ((r = to_request_flags("granule_write_zeroes", flags, zero_flags, f)))
+            return r;
+        return done(dev->dev->pwrite_zeroes(offset, len, f), "granule_write_zeroes", offset, len);
+    });
+}
+
+int granule_block_status(granule_device *dev, uint64_t offset, uint64_t len,
+                         struct granule_extent *extent)
+{
+    return guarded("granule_block_status", [&] {
+        int r;
+        if (no_device(dev, "granule_block_status", r))
+            return r;
+        if (!extent)
+            return fail("granule_block_status", EINVAL, "extent is NULL");
+        auto e = dev->dev->block_status(offset, len);
+        if (!e)
+            return done(e, "granule_block_status", offset, len);
+        *extent = {e->bytes,
+                   (e->zero ? GRANULE_EXTENT_ZERO : 0u) | (e->data ? GRANULE_EXTENT_DATA : 0u) |
+                       (e->allocated ? GRANULE_EXTENT_ALLOCATED : 0u),
+                   0};
+        return 0;
+    });
+}
+
+int granule_truncate(granule_device *dev, uint64_t length)
+{
+    return guarded("granule_truncate", [&] {
+        int r;
+        if (no_device(dev, "granule_truncate", r))
+            return r;
+        return done(dev->dev->truncate(length), "granule_truncate");
+    });
+}
+
+int granule_reopen(granule_device *dev, const struct granule_kv *changes, size_t count)
+{
+    return guarded("granule_reopen", [&] {
+        int r;
+        if (no_device(dev, "granule_reopen", r))
+            return r;
+        options opts;
+        if ((r = to_options("granule_reopen", changes, count, opts)))
+            return r;
+        return done(dev->dev->reopen(opts), "granule_reopen");
+    });
+}
+
+}  // extern "C"
