@@ -5,7 +5,9 @@
 #   asan  build-asan: AddressSanitizer + UndefinedBehaviorSanitizer, no
 #         recovery (-fno-sanitize-recover), the tracker's invariants checked;
 #         runs the unit, api, scenario, stress and tools tests, and the
-#         peers tests (granule-nbd against real NBD clients and a bad one).
+#         peers tests (granule-nbd against real NBD clients and a bad one);
+#         then installs that build and builds the C API's test and example
+#         from the prefix with pkg-config, under ASan too (tests/c-api/installed.sh).
 #   tsan  build-tsan: ThreadSanitizer; runs the stress and scenario tests,
 #         the tracker, serialisation and device tests (the threads are the
 #         device's executor, the drivers' pools and rings, and the callers).
@@ -42,9 +44,17 @@ export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:hist
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$GRANULE_SOURCE_DIR/tests/sanitizers/lsan.supp:print_suppressions=0}
 
 rc=0
+asan_flags="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 if [ "$job" = asan ] || [ "$job" = all ]; then
-    run_job asan "-fsanitize=address,undefined -fno-sanitize-recover=undefined" \
-        -L 'unit|api|scenario|stress|tools|peers' -LE 'long|integration' "$@" || rc=1
+    run_job asan "$asan_flags" -L 'unit|api|scenario|stress|tools|peers' -LE 'long|integration' "$@" || rc=1
+    # The C API as users get it: the ASan build installed, the C test and
+    # example built from it with pkg-config, and run under ASan too.
+    if [ $# -eq 0 ]; then
+        asan_prefix=$(mktemp -d "${TMPDIR:-/tmp}/granule-asan-prefix.XXXXXX")
+        cmake --install "$GRANULE_SOURCE_DIR/build-asan" --prefix "$asan_prefix" >/dev/null &&
+            "$GRANULE_SOURCE_DIR/tests/c-api/installed.sh" "$asan_prefix" $common_flags $asan_flags || rc=1
+        rm -rf "$asan_prefix"
+    fi
 fi
 if [ "$job" = tsan ] || [ "$job" = all ]; then
     run_job tsan "-fsanitize=thread" \

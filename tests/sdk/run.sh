@@ -13,6 +13,7 @@
 #  3. export lists: every installed driver exports granule_driver_entry only;
 #     libgranule's exports are counted (and must hold no boost:: symbol);
 #  4. examples/ copied out of the tree and built against the prefix only
+#     (the C API: tests/c-api/installed.sh)
 #     (CMake package, and pkg-config for the app), the app run, the example
 #     drivers run through blkdebug by byte-exact golden scenarios.
 #
@@ -171,6 +172,8 @@ for h in driver device; do
         grep -q "granule/$h.hpp needs C++20" "$work/old.log" || fail "granule/$h.hpp below C++20: $(head -3 "$work/old.log")"
     fi
 done
+# The C API: its test and example from the prefix with pkg-config granule-c.
+"$GRANULE_SOURCE_DIR/tests/c-api/installed.sh" "$prefix" || fail "the C API from the installed prefix"
 for d in c cpp; do
     dir=$work/build-driver-$d/drivers
     so=$dir/granule-driver-example-$d.so

@@ -13,8 +13,10 @@
 #include <string_view>
 
 struct granule_device {
-    std::unique_ptr<granule::device> dev;
+    // Declared first, destroyed last: the device's destructor completes the
+    // requests in flight, and those without a callback go to this queue.
     granule::c_api::completion_queue completions;
+    std::unique_ptr<granule::device> dev;
 
     // A pointer to an equal string that lives until close: limits' sources
     // are few and repeat, so each is kept once.
