@@ -28,10 +28,13 @@ void completion_queue::push(queued_completion c)
     std::lock_guard lock(mu_);
     bool was_empty = q_.empty();
     q_.push_back(std::move(c));
-    if (was_empty)
+    // Only a queue that was empty can have a thread waiting on it: a wake-up
+    // per completion would cost a futex call each while the poller is busy.
+    if (was_empty) {
         signal_locked();
-    if (waiters_ > 0)
-        cv_.notify_one();
+        if (waiters_ > 0)
+            cv_.notify_one();
+    }
 }
 
 std::size_t completion_queue::take(granule_completion *out, std::size_t max, int timeout_ms,
@@ -65,6 +68,8 @@ std::size_t completion_queue::take(granule_completion *out, std::size_t max, int
     }
     if (q_.empty())
         drain_locked();
+    else if (waiters_ > 0)
+        cv_.notify_one();  // what this thread left, for the next one waiting
     return n;
 }
 
