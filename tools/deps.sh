@@ -36,9 +36,17 @@ GRANULE_FUZZ_PACKAGES=("clang-$GRANULE_FUZZ_CLANG" "libfuzzer-$GRANULE_FUZZ_CLAN
 # bsdutils: script(1), a terminal for convert -p's bar (tests/tools).
 # groff-base, man-db: render the man pages and check them for warnings.
 # gnutls-bin: certtool and psktool make granule-nbd's TLS test credentials.
+# The Python package (python/, docs/python.md): python3-dev (its headers:
+# CMake builds granule._granule with the tests), python3-pytest (its tests),
+# python3-setuptools, python3-wheel, python3-pip, python3-venv (pip install
+# --no-build-isolation into a venv, offline, in tests/sdk/python_install.sh),
+# python3-numpy (numpy arrays as buffers, aligned and not).
+GRANULE_PYTHON_PACKAGES=(python3-dev python3-pytest python3-setuptools python3-wheel python3-pip
+    python3-venv python3-numpy)
 GRANULE_TEST_PACKAGES=(qt6-base-dev xfsprogs tgt libiscsi-bin nbdkit libnbd-bin
     g++-mingw-w64-x86-64-posix wine64
-    "${GRANULE_FUZZ_PACKAGES[@]}" ccache qemu-utils python3 bsdutils groff-base man-db gnutls-bin)
+    "${GRANULE_FUZZ_PACKAGES[@]}" ccache qemu-utils python3 bsdutils groff-base man-db gnutls-bin
+    "${GRANULE_PYTHON_PACKAGES[@]}")
 
 # Configures $1 (every time: CMake only redoes what changed, and options in
 # "$@" reach a build dir configured before) and builds it. A build dir whose
