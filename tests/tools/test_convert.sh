@@ -75,6 +75,17 @@ if expect_rc "convert -S 0" 0 out4 "$GI" convert -S 0 src.img full.img; then
     ok "-S 0 copies every byte as data"
 fi
 
+# 4a. Every depth, from 1 (no read-ahead): the same bytes, the same summary.
+before=$failures
+for m in 1 2 3 64; do
+    rm -f depth.img
+    if expect_rc "convert -m $m" 0 out4m "$GI" convert -m "$m" -c 64k src.img depth.img; then
+        cmp src.img depth.img >&2 || fail "-m $m: depth.img differs from src.img"
+        expect_text "summary -m $m" out4m "^converted $len bytes: $(sed -n 's/^converted [0-9]* bytes: \([0-9]* data\).*/\1/p' out1), "
+    fi
+done
+[ "$failures" = "$before" ] && ok "-m 1, 2, 3, 64: identical copies"
+
 # 4b. SRC over a backing node: the empty overlay's holes are the backing's
 # data (block status asks the backing), so the copy equals the backing.
 : >ov.img

@@ -95,7 +95,10 @@ public:
     granule::result<void> run()
     {
         const std::uint64_t chunks = (res_.bytes + opts_.chunk - 1) / opts_.chunk;
-        const std::uint64_t ahead = std::max<std::size_t>(1, slots_.size() / 2);
+        // Chunks read ahead of the one being cut, each into a slot of its
+        // own: fewer than the slots, or chunk k + ahead would be read into
+        // chunk k's slot before k was written out (-m 1 did that).
+        const std::uint64_t ahead = slots_.size() / 2;
         granule::result<void> st;
         std::uint64_t issued = 0;
         for (std::uint64_t k = 0; k < chunks && st; ++k) {
