@@ -76,6 +76,8 @@ static int lazy_init(void)
     return ok ? 0 : -1;
 }
 
+static int drain_in_flight(DeviceObject *self);
+
 static int call_bool(PyObject *obj, PyObject *method)
 {
     PyObject *r = PyObject_CallMethodNoArgs(obj, method);
@@ -154,23 +156,15 @@ static PyObject *bind_loop(DeviceObject *self)
     }
     if (self->loop) {
         int elsewhere = runs_elsewhere(self->loop);
-        if (elsewhere < 0 || (elsewhere == 0 && self->inflight > 0)) {
-            if (elsewhere == 0)
-                PyErr_Format(PyExc_RuntimeError,
-                             "the device has %zd requests in flight on another event loop "
-                             "(a device serves one event loop at a time)",
-                             self->inflight);
-            Py_DECREF(loop);
-            return NULL;
-        }
-        if (elsewhere) {
-            PyErr_SetString(PyExc_RuntimeError,
-                            "the device is attached to an event loop running in another thread "
-                            "(a device serves one event loop at a time)");
-            Py_DECREF(loop);
-            return NULL;
-        }
-        if (detach(self) < 0) {
+        if (elsewhere > 0)
+            PyErr_Format(PyExc_RuntimeError,
+                         "the device is attached to an event loop running in another thread, "
+                         "with %zd requests in flight (a device serves one event loop at a time)",
+                         self->inflight);
+        /* The old loop is not running: its requests (submitted and never
+         * awaited, say) complete first, their futures settled on it or
+         * dropped when it is closed; then this loop takes the device. */
+        if (elsewhere != 0 || drain_in_flight(self) < 0 || detach(self) < 0) {
             Py_DECREF(loop);
             return NULL;
         }
@@ -312,16 +306,23 @@ PyObject *granule_aio_on_readable(DeviceObject *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
-int granule_aio_shutdown(DeviceObject *self)
+/* How close() (or a new loop taking the device over) hands results to
+ * the futures of self->loop. */
+static enum settle_mode settle_mode_for(DeviceObject *self)
 {
-    enum settle_mode mode = DIRECT;
-    if (self->inflight > 0 && self->loop) {
-        int closed = call_bool(self->loop, s_is_closed);
-        int elsewhere = closed == 0 ? runs_elsewhere(self->loop) : 0;
-        if (closed < 0 || elsewhere < 0)
-            PyErr_Clear();
-        mode = closed ? DROP : elsewhere > 0 ? THREADSAFE : DIRECT;
-    }
+    if (!self->loop)
+        return DIRECT;
+    int closed = call_bool(self->loop, s_is_closed);
+    int elsewhere = closed == 0 ? runs_elsewhere(self->loop) : 0;
+    if (closed < 0 || elsewhere < 0)
+        PyErr_Clear();
+    return closed > 0 ? DROP : elsewhere > 0 ? THREADSAFE : DIRECT;
+}
+
+/* Waits (GIL released) for every request in flight, settling each. */
+static int drain_in_flight(DeviceObject *self)
+{
+    enum settle_mode mode = self->inflight > 0 ? settle_mode_for(self) : DIRECT;
     struct granule_completion out[BATCH];
     while (self->inflight > 0 && self->dev) {
         int n;
@@ -337,6 +338,15 @@ int granule_aio_shutdown(DeviceObject *self)
         for (int i = 0; i < n; ++i)
             deliver(out[i].user_data, out[i].ret, out[i].error_msg, mode);
     }
+    return 0;
+}
+
+int granule_aio_shutdown(DeviceObject *self)
+{
+    if (self->inflight > 0 && lazy_init() < 0)
+        return -1;
+    if (drain_in_flight(self) < 0)
+        return -1;
     return detach(self);
 }
 

@@ -119,8 +119,15 @@ static void close_handle(DeviceObject *self)
 static PyObject *dev_close(DeviceObject *self, PyObject *unused)
 {
     (void)unused;
-    if (!self->dev || self->closing)
-        Py_RETURN_NONE; /* idempotent (and a second closer need not wait) */
+    /* Another thread closing it: done when that close is. */
+    while (self->closing) {
+        Py_BEGIN_ALLOW_THREADS
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+        Py_END_ALLOW_THREADS
+    }
+    if (!self->dev)
+        Py_RETURN_NONE; /* idempotent */
     self->closing = 1;
     /* Other threads inside synchronous calls: they hold no Python state
      * but the device, and end by themselves. */
@@ -159,9 +166,14 @@ static void dev_dealloc(DeviceObject *self)
     PyObject_GC_UnTrack(self);
     if (self->weakrefs)
         PyObject_ClearWeakRefs((PyObject *)self);
-    /* Requests in flight hold a reference: none is left here. */
+    /* Requests in flight hold a reference: none is left here, but the
+     * loop's registration may be (calls into Python: keep any exception
+     * being raised around us). */
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
     if (granule_aio_shutdown(self) < 0)
         PyErr_WriteUnraisable((PyObject *)self);
+    PyErr_Restore(type, value, tb);
     if (self->reader_fd >= 0) {
         close(self->reader_fd);
         self->reader_fd = -1;

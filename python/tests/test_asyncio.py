@@ -125,6 +125,23 @@ def test_outside_a_loop_and_on_a_second_loop():
         assert run(one_read()) == bytes(4)
 
 
+def test_requests_never_awaited_do_not_hold_the_device():
+    """Requests left in flight by a loop that ended: the next loop's first
+    request waits for them (their futures are dropped with the closed
+    loop), then takes the device over."""
+    with open_memory(extra={"throttle.bps-write": "2M"}) as dev:
+        async def fire_and_forget():
+            dev.awrite(0, bytes(1 << 20))
+            dev.awrite(5, b"late")  # held ~0.5 s by the throttle
+        run(fire_and_forget())
+        assert dev.in_flight >= 1
+
+        async def next_loop():
+            return await dev.aread(0, 10)
+        assert run(next_loop()) == b"\0" * 5 + b"late" + b"\0"
+        assert dev.in_flight == 0
+
+
 def test_one_loop_at_a_time():
     """While a loop in another thread has requests in flight on the device,
     a second loop is refused with a clear error."""

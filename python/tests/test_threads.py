@@ -130,8 +130,14 @@ def test_close_waits_for_a_call_in_another_thread():
     t.start()
     started.wait()
     time.sleep(0.05)  # inside pread, waiting for the throttle
+    # A second closer returns only once the device is closed too.
+    closer_saw = []
+    second = threading.Thread(target=lambda: (dev.close(), closer_saw.append(dev.closed)))
+    second.start()
     dev.close()
     t.join()
+    second.join()
+    assert closer_saw == [True]
     assert got == {"data": bytes(4096)}
     assert dev.closed
     with pytest.raises(ValueError):
