@@ -9,8 +9,9 @@
 #         then installs that build and builds the C API's test and example
 #         from the prefix with pkg-config, under ASan too (tests/c-api/installed.sh).
 #   tsan  build-tsan: ThreadSanitizer; runs the stress and scenario tests,
-#         the tracker, serialisation and device tests (the threads are the
-#         device's executor, the drivers' pools and rings, and the callers).
+#         the tracker, serialisation and device tests, and the C API's (the
+#         threads are the device's executor, the drivers' pools and rings,
+#         and the callers: the C API's callbacks and pollers among them).
 #
 #   tests/sanitizers/run.sh [asan|tsan|all] [ctest args...]
 # Exit non-zero when a build fails or a sanitizer reports anything (every
@@ -58,7 +59,7 @@ if [ "$job" = asan ] || [ "$job" = all ]; then
 fi
 if [ "$job" = tsan ] || [ "$job" = all ]; then
     run_job tsan "-fsanitize=thread" \
-        -R '^(stress\.|scenario\.|tst_tracking\.|tst_serialisation\.|tst_device\.|tst_throttle\.|tst_device_lifetime\.)' \
+        -R '^(stress\.|scenario\.|tst_tracking\.|tst_serialisation\.|tst_device\.|tst_throttle\.|tst_device_lifetime\.|c_api\.)' \
         -E '^tst_device\.write_matrix$' -LE long "$@" || rc=1
 fi
 exit $rc

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Every ```c, ```cpp and ```c++ block of README.md and docs/**/*.md must occur
+# Every ```c, ```cpp, ```c++ and ```python block of README.md and docs/**/*.md must occur
 # verbatim, as contiguous lines, in some file under examples/ (not its *.md):
-# CI compiles those, so a block found there is code that builds. A block that
+# CI compiles those (and runs the Python ones), so a block found there is code that works. A block that
 # drifted from its source fails, naming the block (file:line of its opening
 # fence), the first line of it that differs and where the longest matching run
 # of its lines was found. Prints how many blocks it checked.
@@ -84,7 +84,7 @@ in_fence {
 }
 fence($0) {
     in_fence = 1; open_ch = F_CH; open_len = F_LEN; open_ind = F_IND
-    checked_block = (F_INFO == "c" || F_INFO == "cpp" || F_INFO == "c++")
+    checked_block = (F_INFO == "c" || F_INFO == "cpp" || F_INFO == "c++" || F_INFO == "python")
     if (checked_block) {
         nblk++
         blk_file[nblk] = FILENAME; blk_start[nblk] = FNR; blk_lang[nblk] = F_INFO
