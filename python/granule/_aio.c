@@ -142,9 +142,9 @@ static int detach(DeviceObject *self)
 }
 
 /* The running loop, bound to the device: its completion fd registered with
- * the loop's add_reader the first time. One loop at a time: another one may
- * take the device over only when nothing is in flight and the first one is
- * not running elsewhere. A borrowed reference. */
+ * the loop's add_reader the first time. One loop at a time: another one
+ * takes the device over only when the first is not running in another
+ * thread, once the first one's requests completed. A borrowed reference. */
 static PyObject *bind_loop(DeviceObject *self)
 {
     PyObject *loop = PyObject_CallNoArgs(get_running_loop); /* RuntimeError outside a loop */
