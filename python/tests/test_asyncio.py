@@ -4,6 +4,7 @@ in futures, cancelled futures, one loop at a time, close with requests in
 flight, and no descriptor left behind."""
 import asyncio
 import errno
+import gc
 import os
 import random
 import threading
@@ -245,7 +246,6 @@ def test_no_descriptor_left_behind():
     async def flush():
         await dev.aflush()
     run(flush())
-    del dev
-    import gc
+    dev = None  # the last reference: the device and its descriptors go
     gc.collect()
     assert fd_count() == before
