@@ -13,7 +13,8 @@
 #  3. export lists: every installed driver exports granule_driver_entry only;
 #     libgranule's exports are counted (and must hold no boost:: symbol);
 #  4. examples/ copied out of the tree and built against the prefix only
-#     (the C API: tests/c-api/installed.sh)
+#     (the C API: tests/c-api/installed.sh; the Python package installed with
+#     pip into a venv against the prefix: tests/sdk/python_install.sh)
 #     (CMake package, and pkg-config for the app), the app run, the example
 #     drivers run through blkdebug by byte-exact golden scenarios.
 #
@@ -22,7 +23,8 @@
 set -euo pipefail
 GRANULE_SOURCE_DIR=$(cd "$(dirname "$0")/../.." && pwd)
 . "$GRANULE_SOURCE_DIR/tools/deps.sh"
-ensure_packages "${GRANULE_BUILD_PACKAGES[@]}" binutils pkg-config groff-base man-db
+ensure_packages "${GRANULE_BUILD_PACKAGES[@]}" binutils pkg-config groff-base man-db \
+    "${GRANULE_PYTHON_PACKAGES[@]}"
 build=${GRANULE_SDK_BUILD_DIR:-$GRANULE_SOURCE_DIR/build-sdk}
 work=$(mktemp -d "${TMPDIR:-/tmp}/granule-sdk.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -172,8 +174,10 @@ for h in driver device; do
         grep -q "granule/$h.hpp needs C++20" "$work/old.log" || fail "granule/$h.hpp below C++20: $(head -3 "$work/old.log")"
     fi
 done
-# The C API: its test and example from the prefix with pkg-config granule-c.
+# The C API: its test and example from the prefix with pkg-config granule-c;
+# the Python package pip-installed against it into a venv.
 "$GRANULE_SOURCE_DIR/tests/c-api/installed.sh" "$prefix" || fail "the C API from the installed prefix"
+"$GRANULE_SOURCE_DIR/tests/sdk/python_install.sh" "$prefix" || fail "the Python package against the installed prefix"
 for d in c cpp; do
     dir=$work/build-driver-$d/drivers
     so=$dir/granule-driver-example-$d.so
