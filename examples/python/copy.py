@@ -19,7 +19,9 @@ convert's (docs/granule-img.md):
 - -n, or DST given as options or a URL: DST must exist; zero units are
   written with write_zeroes, so no old data survives under them; DST's
   bytes past SRC's length are kept. A DST shorter than SRC is refused before
-  anything is written, naming both lengths.
+  anything is written, naming both lengths, unless it can grow (growable=on).
+- A container image (qcow2, vmdk, ...) as SRC or DST is refused unless its
+  spec says format=raw: Granule has no format drivers.
 - -S 0 copies every byte as data. DST is flushed at the end.
 
 Pipeline: DEPTH workers (default 8), each with a CHUNK-sized (default 1M)
@@ -76,31 +78,27 @@ class Copier:
         self.data_bytes = self.zero_bytes = 0
         self.zero_unit = bytes(sparse)
 
-    def walk(self, pos, count):
+    async def walk(self, pos, count):
         """Up to count extents of SRC from pos: (start, end, zero)."""
         out = []
-        for e in self.src.block_status(pos, self.length - pos):
+        while pos < self.length and len(out) < count:
+            e = await self.src.ablock_status(pos, self.length - pos)
             out.append((e.offset, e.offset + e.length, e.zero))
-            if len(out) == count:
-                break
+            pos += e.length
         return out
 
     async def extents(self):
-        """SRC's extents, in batches fetched one ahead in a thread. The C API's
-        block_status is synchronous, and it waits behind the reads the device
-        is busy with: called from the event loop it would stall every request
-        in flight, one at a time it would put each wait on the critical path."""
+        """SRC's extents, in batches fetched one ahead. Block status waits
+        behind the reads the device is busy with: asked one at a time when
+        needed, each wait would be on the critical path; asked ahead,
+        asynchronously, the reads go on meanwhile."""
         try:
-            # The first few at once: nothing is in flight yet, and the first
-            # reads wait for them.
-            first = self.walk(0, 16)
-            batch = asyncio.get_running_loop().create_future()
-            batch.set_result(first)
+            batch = asyncio.create_task(self.walk(0, 16))
             while True:
                 extents = await batch
-                end = extents[-1][1]
+                end = extents[-1][1] if extents else self.length
                 if end < self.length:
-                    batch = asyncio.create_task(asyncio.to_thread(self.walk, end, 256))
+                    batch = asyncio.create_task(self.walk(end, 256))
                 for e in extents:
                     yield e
                 if end >= self.length:
@@ -254,6 +252,11 @@ def copy(args):
         return 1
     created = False
     try:
+        # Copying a container's bytes is not converting the disk in it.
+        if src.format != "raw":
+            raise CopyError(f"SRC is {src.format_description}: Granule has no format drivers, so "
+                            "this would copy the container, not the disk in it; give format=raw in "
+                            "SRC (filename=FILE,format=raw) to copy its bytes as they are")
         if is_plain_path(args.dst) and not args.existing:
             # The creation is the existence check: nothing can appear in between.
             try:
@@ -280,9 +283,12 @@ def copy(args):
         with dst:
             if dst.read_only:
                 raise CopyError("DST is read-only")
-            if dst.length < src.length:
-                raise CopyError(f"DST holds {dst.length} bytes, SRC has {src.length}: "
-                                "nothing was written")
+            if dst.format != "raw":
+                raise CopyError(f"DST is {dst.format_description}: give format=raw in DST to "
+                                "write raw bytes over it (nothing was changed)")
+            if not dst.growable and dst.length < src.length:
+                raise CopyError(f"DST holds {dst.length} bytes, SRC has {src.length} and DST "
+                                "cannot grow: nothing was written")
             start = time.monotonic()
             c = Copier(src, dst, args.chunk, args.depth, args.sparse, created)
             asyncio.run(c.run())

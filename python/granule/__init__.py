@@ -175,12 +175,42 @@ class Device(_granule.Device):
             raise ValueError(f"offset and length must be >= 0, not {offset}, {length}")
         return self._extents(offset, end)
 
+    def ablock_status(self, offset, length):
+        """The first Extent of [offset, offset + length), asynchronously: the
+        request is submitted at once, the awaitable returned gives the Extent.
+        It does not stall the event loop while the device is busy with other
+        requests (block_status would)."""
+        future = self._ablock_status(offset, length)
+
+        async def extent():
+            n, flags = await future
+            return self._extent(offset, n, flags)
+        return extent()
+
+    @property
+    def format(self):
+        """What the first bytes were taken for at open: "raw" (format=raw given,
+        or no container signature there), or the container a signature names
+        ("qcow2", "vmdk", ...): then the device is only read, writes raise
+        PermissionError naming the format, unless opened with format=raw."""
+        return self._format_probe[0]
+
+    @property
+    def format_description(self):
+        """granule-img info's line about the format probe: "raw (given:
+        format=raw)", "qcow2 (recognised: magic 'QFI\\xfb' at offset 0, ...)"."""
+        return self._format_probe[1]
+
+    @staticmethod
+    def _extent(offset, n, flags):
+        return Extent(offset, n, bool(flags & _granule.EXTENT_ZERO),
+                      bool(flags & _granule.EXTENT_DATA),
+                      bool(flags & _granule.EXTENT_ALLOCATED))
+
     def _extents(self, pos, end):
         while pos < end:
             n, flags = self._block_status(pos, end - pos)
-            yield Extent(pos, n, bool(flags & _granule.EXTENT_ZERO),
-                         bool(flags & _granule.EXTENT_DATA),
-                         bool(flags & _granule.EXTENT_ALLOCATED))
+            yield self._extent(pos, n, flags)
             pos += n
 
 

@@ -1,6 +1,6 @@
 /*
  * asyncio requests: aread, aread_into, awrite, aflush, adiscard,
- * awrite_zeroes submit at call time (submission order is call order, and
+ * awrite_zeroes, _ablock_status (ablock_status in __init__.py) submit at call time (submission order is call order, and
  * overlapping writes take effect in submission order) and return an
  * asyncio.Future of the running loop.
  *
@@ -31,6 +31,8 @@ typedef struct {
     PyObject *result; /* the future's value on success */
     Py_buffer view;
     int has_view;
+    int has_extent;  /* block status: the answer goes to extent, the result is (length, flags) */
+    struct granule_extent extent;
 } request;
 
 /* Looked up on first use: a program that never awaits never imports asyncio. */
@@ -264,8 +266,10 @@ static void deliver(request *q, int ret, const char *msg, enum settle_mode mode)
         q->has_view = 0;
     }
     int is_exc = ret < 0;
-    PyObject *value = is_exc ? granule_py_error(ret, msg)
-                             : Py_NewRef(q->result ? q->result : Py_None);
+    PyObject *value = is_exc          ? granule_py_error(ret, msg)
+                      : q->has_extent ? Py_BuildValue("(KI)", (unsigned long long)q->extent.length,
+                                                      (unsigned)q->extent.flags)
+                                      : Py_NewRef(q->result ? q->result : Py_None);
     if (!value) { /* no memory for the exception: that error instead */
         PyObject *t, *v, *tb;
         PyErr_Fetch(&t, &v, &tb);
@@ -449,6 +453,22 @@ PyObject *granule_aio_discard(DeviceObject *self, PyObject *const *args, Py_ssiz
         return NULL;
     request *q = new_request(self);
     return q ? submitted(q, granule_submit_discard(self->dev, offset, length, NULL, q)) : NULL;
+}
+
+PyObject *granule_aio_block_status(DeviceObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    uint64_t offset, length;
+    if (nargs != 2) {
+        PyErr_Format(PyExc_TypeError, "_ablock_status() takes exactly 2 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    if (!granule_py_u64(args[0], &offset) || !granule_py_u64(args[1], &length))
+        return NULL;
+    request *q = new_request(self);
+    if (!q)
+        return NULL;
+    q->has_extent = 1;
+    return submitted(q, granule_submit_block_status(self->dev, offset, length, &q->extent, NULL, q));
 }
 
 PyObject *granule_aio_write_zeroes(DeviceObject *self, PyObject *args, PyObject *kwds)

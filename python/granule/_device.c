@@ -201,6 +201,28 @@ static PyObject *dev_get_read_only(DeviceObject *self, void *closure)
     return PyBool_FromLong(granule_is_read_only(self->dev));
 }
 
+static PyObject *dev_get_growable(DeviceObject *self, void *closure)
+{
+    (void)closure;
+    if (granule_py_check_open(self) < 0)
+        return NULL;
+    return PyBool_FromLong(granule_is_growable(self->dev));
+}
+
+/* "raw" or the container whose signature the first bytes hold, and
+ * granule-img info's line saying why: (format, description). */
+static PyObject *dev_get_format_probe(DeviceObject *self, void *closure)
+{
+    (void)closure;
+    if (granule_py_check_open(self) < 0)
+        return NULL;
+    const char *description = NULL;
+    const char *format = granule_get_format(self->dev, &description);
+    if (!format || !description)
+        return PyErr_NoMemory();
+    return Py_BuildValue("(ss)", format, description);
+}
+
 static PyObject *dev_get_closed(DeviceObject *self, void *closure)
 {
     (void)closure;
@@ -594,6 +616,8 @@ static PyMethodDef dev_methods[] = {
     {"awrite_zeroes", KWARGS(granule_aio_write_zeroes),
      "awrite_zeroes(offset, length, *, may_unmap=False, fua=False, no_fallback=False) -> "
      "Future[None]."},
+    {"_ablock_status", FASTCALL(granule_aio_block_status),
+     "_ablock_status(offset, length) -> Future[(length, flags)], submitted at once."},
     {"_on_readable", (PyCFunction)granule_aio_on_readable, METH_NOARGS,
      "The event loop's reader callback: settles the futures of completed requests."},
     {NULL, NULL, 0, NULL},
@@ -602,6 +626,8 @@ static PyMethodDef dev_methods[] = {
 static PyGetSetDef dev_getset[] = {
     {"length", (getter)dev_get_length, NULL, "The device's length in bytes.", NULL},
     {"read_only", (getter)dev_get_read_only, NULL, "True when writes are refused.", NULL},
+    {"growable", (getter)dev_get_growable, NULL, "True when writes past the end grow the device.", NULL},
+    {"_format_probe", (getter)dev_get_format_probe, NULL, "(format, description) of the probe at open.", NULL},
     {"closed", (getter)dev_get_closed, NULL, "True once close() ran (or before opening).", NULL},
     {"in_flight", (getter)dev_get_inflight, NULL, "asyncio requests not yet completed.", NULL},
     {NULL, NULL, NULL, NULL, NULL},

@@ -56,6 +56,7 @@ PyObject *granule_aio_write(DeviceObject *self, PyObject *args, PyObject *kwds);
 PyObject *granule_aio_flush(DeviceObject *self, PyObject *unused);
 PyObject *granule_aio_discard(DeviceObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *granule_aio_write_zeroes(DeviceObject *self, PyObject *args, PyObject *kwds);
+PyObject *granule_aio_block_status(DeviceObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *granule_aio_on_readable(DeviceObject *self, PyObject *unused);
 /* Waits (GIL released) for every asyncio request in flight, settling its
  * future, then unregisters the completion fd from the loop. -1 with an

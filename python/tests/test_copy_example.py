@@ -117,8 +117,23 @@ def test_refusals_change_nothing(tmp_path):
     r = run_copy("-n", src, tmp_path / "missing.raw")
     assert r.returncode == 1 and "does not exist" in r.stderr
     r = run_copy("-n", src, dst)
-    assert r.returncode == 1 and f"DST holds 7 bytes, SRC has {10 * MIB + 777}" in r.stderr
+    assert r.returncode == 1 and f"DST holds 7 bytes, SRC has {10 * MIB + 777} and DST cannot grow" in r.stderr
     assert dst.read_bytes() == b"keep me"
+    # ... unless it can grow.
+    r = run_copy("-n", src, f"driver=raw-posix,filename={dst},growable=on")
+    assert r.returncode == 0, r.stderr
+    assert dst.read_bytes() == src.read_bytes()
+    # A container's bytes are not copied, nor overwritten, without format=raw.
+    qcow2 = tmp_path / "image.qcow2"
+    qcow2.write_bytes(b"QFI\xfb\0\0\0\x03" + bytes(MIB))
+    r = run_copy(qcow2, tmp_path / "from-qcow2.raw")
+    assert r.returncode == 1 and "SRC is qcow2 (recognised" in r.stderr
+    assert not (tmp_path / "from-qcow2.raw").exists()
+    r = run_copy(f"filename={qcow2},format=raw", tmp_path / "from-qcow2.raw")
+    assert r.returncode == 0, r.stderr
+    r = run_copy("-n", src, qcow2)
+    assert r.returncode == 1 and "DST is qcow2 (recognised" in r.stderr
+    assert qcow2.read_bytes()[:4] == b"QFI\xfb"
     # A failing source: the target created for it is removed again.
     bad = (f"driver=blkdebug,image.driver=raw-posix,image.filename={src},"
            f"inject-error.0.event=read_aio,inject-error.0.offset={6 * MIB}")

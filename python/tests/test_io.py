@@ -2,6 +2,7 @@
 align=4096 over a file, the file's own bytes checked afterwards; vectored
 I/O, zeroing, discard, truncate, reopen, block_status, the context manager
 and option mappings."""
+import asyncio
 import errno
 import os
 import re
@@ -163,6 +164,26 @@ def test_block_status_over_sparse_file(tmp_path):
         assert list(dev.block_status(dev.length)) == []
         with pytest.raises(ValueError):
             dev.block_status(-1)
+        # The asynchronous form gives the same first extents.
+        async def first_two():
+            return [await dev.ablock_status(0, dev.length), await dev.ablock_status(mib, 4 * mib)]
+        assert asyncio.run(first_two()) == [extents[0], extents[1]]
+
+
+def test_format_probe_and_growable(tmp_path):
+    path = tmp_path / "looks-like.qcow2"
+    write_file(path, b"QFI\xfb\0\0\0\x03", 1 << 20)
+    with granule.open(str(path)) as dev:
+        assert dev.format == "qcow2"
+        assert dev.format_description.startswith("qcow2 (recognised: magic 'QFI\\xfb' at offset 0")
+        assert not dev.growable
+        with pytest.raises(PermissionError, match="looks like a qcow2 image"):
+            dev.pwrite(4096, b"x")
+        assert dev.pread(0, 4) == b"QFI\xfb"
+    with granule.open({"filename": path, "format": "raw", "growable": True}) as dev:
+        assert dev.format == "raw" and dev.format_description.startswith("raw (given")
+        assert dev.growable
+        dev.pwrite(4096, b"x")
 
 
 def test_context_manager_and_close():

@@ -302,10 +302,68 @@ static void test_zeroes_discard_status_truncate(void)
     CHECK_RET(granule_discard(dev, 0, 4096), 0);
     CHECK_RET(granule_flush(dev), 0);
 
+    /* The same answers asynchronously, polled. */
+    struct granule_extent hole = {0, 0, 0}, data = {0, 0, 0};
+    CHECK_RET(granule_submit_block_status(dev, 0, 4 << 20, &hole, NULL, &hole), 0);
+    CHECK_RET(granule_submit_block_status(dev, 1 << 20, 4 << 20, &data, NULL, &data), 0);
+    CHECK_RET(granule_submit_block_status(dev, 0, 1, NULL, NULL, NULL), -EINVAL);
+    struct granule_completion c[2];
+    int polled = 0;
+    while (polled < 2) {
+        int n = granule_poll_completions(dev, c + polled, 2 - (size_t)polled, 10000);
+        CHECK(n > 0, "async block status: %d", n);
+        if (n <= 0)
+            break;
+        polled += n;
+    }
+    CHECK(polled == 2 && c[0].ret == 0 && c[1].ret == 0, "async block status failed");
+    CHECK(hole.flags == (GRANULE_EXTENT_ZERO | GRANULE_EXTENT_ALLOCATED) && hole.length == 1 << 20,
+          "async hole: flags %u length %llu", hole.flags, (unsigned long long)hole.length);
+    CHECK((data.flags & GRANULE_EXTENT_DATA) && data.length >= 4096, "async data: flags %u", data.flags);
+
+    CHECK(granule_is_growable(dev) == 0, "growable without growable=on");
     CHECK_RET(granule_truncate(dev, 8 << 20), 0);
     CHECK(granule_get_length(dev) == 8 << 20, "length after truncate %llu",
           (unsigned long long)granule_get_length(dev));
     granule_close(dev);
+
+    snprintf(spec, sizeof spec, "driver=raw-posix,filename=%s,growable=on", path);
+    dev = open_or_die(spec, 0);
+    CHECK(granule_is_growable(dev) == 1, "growable=on, yet not growable");
+    CHECK_RET(granule_pwrite(dev, (8 << 20) + 10, buf, 100, 0), 0);
+    CHECK(granule_get_length(dev) == (8 << 20) + 110, "grown to %llu", (unsigned long long)granule_get_length(dev));
+    granule_close(dev);
+}
+
+/* A container's signature in the first bytes: read, never written. */
+static void test_format(void)
+{
+    const char *path = temp_path("looks-like.qcow2");
+    FILE *f = fopen(path, "w");
+    static const unsigned char qcow2[512] = {'Q', 'F', 'I', 0xfb, 0, 0, 0, 3};
+    fwrite(qcow2, 1, sizeof qcow2, f);
+    fclose(f);
+    if (truncate(path, 1 << 20) != 0)
+        exit(1);
+    char spec[256];
+    snprintf(spec, sizeof spec, "driver=raw-posix,filename=%s", path);
+    granule_device *dev = open_or_die(spec, 0);
+    const char *description = NULL;
+    const char *format = granule_get_format(dev, &description);
+    CHECK(format && strcmp(format, "qcow2") == 0, "format %s", format ? format : "(null)");
+    CHECK(description && strstr(description, "recognised"), "description %s", description ? description : "(null)");
+    char b[10] = "xxxxxxxxx";
+    CHECK_RET(granule_pwrite(dev, 4096, b, 10, 0), -EPERM);
+    CHECK_MSG("qcow2");
+    CHECK_RET(granule_pread(dev, 0, b, 4, 0), 0);
+    granule_close(dev);
+    snprintf(spec, sizeof spec, "driver=raw-posix,filename=%s,format=raw", path);
+    dev = open_or_die(spec, 0);
+    format = granule_get_format(dev, NULL);
+    CHECK(format && strcmp(format, "raw") == 0, "format=raw gave %s", format ? format : "(null)");
+    CHECK_RET(granule_pwrite(dev, 4096, b, 10, 0), 0);
+    granule_close(dev);
+    CHECK(granule_get_format(NULL, &description) == NULL && description == NULL, "NULL dev");
 }
 
 #endif
@@ -562,6 +620,7 @@ static const struct test tests[] = {
     {"bad_requests", test_bad_requests},
 #ifndef _WIN32
     {"zeroes_discard_status_truncate", test_zeroes_discard_status_truncate},
+    {"format", test_format},
 #endif
     {"reopen", test_reopen},
     {"async_callbacks", test_async_callbacks},

@@ -115,6 +115,17 @@ GRANULE_C_API int granule_close(granule_device *dev);
 GRANULE_C_API uint64_t granule_get_length(granule_device *dev);
 /* 1 when the device is read-only (opened so, or the backend is), else 0. */
 GRANULE_C_API int granule_is_read_only(granule_device *dev);
+/* 1 when writes past the end grow the device (growable=on), else 0. */
+GRANULE_C_API int granule_is_growable(granule_device *dev);
+/* What the device's first bytes were taken for at open: "raw" (format=raw
+ * given, or no container signature there), or the container a signature
+ * names ("qcow2", "vmdk", "vhdx", "vdi", "vpc", "qed"): Granule has no format
+ * drivers, so such a device is only read (writes, write_zeroes, discard and
+ * truncate fail with -EPERM naming the format) unless opened with format=raw.
+ * *description, when not NULL, is granule-img info's line ("qcow2
+ * (recognised: magic 'QFI\xfb' at offset 0, version 3; ...)"). The strings
+ * live until granule_close; NULL only for a NULL dev (or without memory). */
+GRANULE_C_API const char *granule_get_format(granule_device *dev, const char **description);
 
 /* What the backend needs and prefers, and where each value came from. */
 enum granule_limit_id {
@@ -173,9 +184,10 @@ GRANULE_C_API void granule_reset_stats(granule_device *dev);
 /* ---- Synchronous I/O ----------------------------------------------------
  * Any thread but the device's (from a completion callback: -EDEADLK); each
  * call blocks until its request completed. Success is 0: a read or write
- * transfers every byte or fails. Past the end of a fixed-size device a read
- * or write fails with -EIO, as qemu's raw does; a growable one (growable=on)
- * grows on writes and reads zeroes there. */
+ * transfers every byte or fails; a zero-length request is refused
+ * (-EINVAL). Past the end of a fixed-size device a read or write fails with
+ * -EIO, as qemu's raw does; a growable one (growable=on) grows on writes and
+ * reads zeroes there. */
 
 /* One buffer of a scatter/gather list. */
 struct granule_iov {
@@ -268,6 +280,11 @@ GRANULE_C_API int granule_submit_discard(granule_device *dev, uint64_t offset, u
 GRANULE_C_API int granule_submit_write_zeroes(granule_device *dev, uint64_t offset, uint64_t len,
                                               uint32_t flags, granule_completion_cb cb,
                                               void *user_data);
+/* granule_block_status's answer goes to *extent, which must stay valid until
+ * the request completed (and is only written when it succeeds). */
+GRANULE_C_API int granule_submit_block_status(granule_device *dev, uint64_t offset, uint64_t len,
+                                              struct granule_extent *extent,
+                                              granule_completion_cb cb, void *user_data);
 
 /* A file descriptor that is readable while completions are queued for
  * granule_poll_completions (level-triggered: it stays readable until they

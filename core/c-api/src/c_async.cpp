@@ -4,6 +4,7 @@
 #include "c_request.hpp"
 
 #include <exception>
+#include <type_traits>
 
 using namespace granule;
 using namespace granule::c_api;
@@ -20,11 +21,14 @@ struct completer {
     uint64_t offset;
     uint64_t len;
     bool ranged;  // the message names offset and length
+    granule_extent *extent = nullptr;  // block status: where the answer goes
 
     template <class T>
     void operator()(std::exception_ptr ep, const result<T> &r) const noexcept
     {
         if (!ep && r) {
+            if constexpr (std::is_same_v<T, block_extent>)
+                *extent = to_extent(*r);
             deliver(0, {});
             return;
         }
@@ -175,6 +179,22 @@ int granule_submit_write_zeroes(granule_device *dev, uint64_t offset, uint64_t l
         if (int r = check_device(dev, fn); r || (r = to_request_flags(fn, flags, zero_flags, f)))
             return r;
         dev->dev->async_pwrite_zeroes(offset, len, f, completer{dev, cb, user_data, fn, offset, len, true});
+        return 0;
+    });
+}
+
+int granule_submit_block_status(granule_device *dev, uint64_t offset, uint64_t len,
+                                struct granule_extent *extent, granule_completion_cb cb,
+                                void *user_data)
+{
+    constexpr const char *fn = "granule_submit_block_status";
+    return guarded(fn, [&] {
+        if (int r = check_device(dev, fn))
+            return r;
+        if (!extent)
+            return fail(fn, EINVAL, "extent is NULL");
+        dev->dev->async_block_status(offset, len,
+                                     completer{dev, cb, user_data, fn, offset, len, true, extent});
         return 0;
     });
 }

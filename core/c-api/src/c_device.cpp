@@ -101,6 +101,27 @@ int granule_is_read_only(granule_device *dev)
     return guarded("granule_is_read_only", [&] { return dev && dev->dev->read_only() ? 1 : 0; });
 }
 
+int granule_is_growable(granule_device *dev)
+{
+    return guarded("granule_is_growable", [&] { return dev && dev->dev->growable() ? 1 : 0; });
+}
+
+const char *granule_get_format(granule_device *dev, const char **description)
+{
+    if (description)
+        *description = nullptr;
+    if (!dev)
+        return nullptr;
+    try {
+        const auto &probe = dev->dev->format_probe();
+        if (description)
+            *description = dev->intern(probe.describe());
+        return dev->intern(probe.format);
+    } catch (...) {
+        return nullptr;  // no memory for the strings
+    }
+}
+
 int granule_get_limits(granule_device *dev, struct granule_limit_info *out, size_t count)
 {
     return guarded("granule_get_limits", [&] {

@@ -57,6 +57,15 @@ inline int to_buffers(std::string_view what, const granule_iov *iov, int iovcnt,
     return 0;
 }
 
+// What block_status said, as granule.h says it.
+inline granule_extent to_extent(const block_extent &e)
+{
+    return {e.bytes,
+            (e.zero ? GRANULE_EXTENT_ZERO : 0u) | (e.data ? GRANULE_EXTENT_DATA : 0u) |
+                (e.allocated ? GRANULE_EXTENT_ALLOCATED : 0u),
+            0};
+}
+
 // count key/value pairs as options; -EINVAL through fail() for a NULL key
 // or value or a key given twice.
 inline int to_options(std::string_view what, const granule_kv *kv, size_t count, options &out)

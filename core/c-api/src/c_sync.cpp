@@ -143,10 +143,7 @@ int granule_block_status(granule_device *dev, uint64_t offset, uint64_t len,
         auto e = dev->dev->block_status(offset, len);
         if (!e)
             return done(e, "granule_block_status", offset, len);
-        *extent = {e->bytes,
-                   (e->zero ? GRANULE_EXTENT_ZERO : 0u) | (e->data ? GRANULE_EXTENT_DATA : 0u) |
-                       (e->allocated ? GRANULE_EXTENT_ALLOCATED : 0u),
-                   0};
+        *extent = to_extent(*e);
         return 0;
     });
 }
