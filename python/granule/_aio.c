@@ -356,6 +356,25 @@ int granule_aio_shutdown(DeviceObject *self)
 
 /* ---- Submission ---- */
 
+/* A request that holds the caller's buffer (view, released on failure)
+ * until it completes; its result is the buffer's length. */
+static request *new_buffer_request(DeviceObject *self, Py_buffer *view)
+{
+    request *q = new_request(self);
+    if (!q) {
+        PyBuffer_Release(view);
+        return NULL;
+    }
+    q->view = *view;
+    q->has_view = 1;
+    q->result = PyLong_FromSsize_t(view->len);
+    if (!q->result) {
+        request_free(q); /* releases the view */
+        return NULL;
+    }
+    return q;
+}
+
 PyObject *granule_aio_read(DeviceObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     uint64_t offset;
@@ -392,18 +411,9 @@ PyObject *granule_aio_read_into(DeviceObject *self, PyObject *const *args, Py_ss
     Py_buffer view;
     if (!PyArg_Parse(args[1], "w*", &view))
         return NULL;
-    request *q = new_request(self);
-    if (!q) {
-        PyBuffer_Release(&view);
+    request *q = new_buffer_request(self, &view);
+    if (!q)
         return NULL;
-    }
-    q->view = view;
-    q->has_view = 1;
-    q->result = PyLong_FromSsize_t(view.len);
-    if (!q->result) {
-        request_free(q);
-        return NULL;
-    }
     return submitted(q, granule_submit_pread(self->dev, offset, view.buf, (size_t)view.len, 0,
                                              NULL, q));
 }
@@ -418,18 +428,9 @@ PyObject *granule_aio_write(DeviceObject *self, PyObject *args, PyObject *kwds)
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O&y*|$pO&:awrite", kwlist, granule_py_u64,
                                      &offset, &view, &fua, granule_py_u32, &flags))
         return NULL;
-    request *q = new_request(self);
-    if (!q) {
-        PyBuffer_Release(&view);
+    request *q = new_buffer_request(self, &view);
+    if (!q)
         return NULL;
-    }
-    q->view = view;
-    q->has_view = 1;
-    q->result = PyLong_FromSsize_t(view.len);
-    if (!q->result) {
-        request_free(q);
-        return NULL;
-    }
     flags |= fua ? GRANULE_IO_FUA : 0;
     return submitted(q, granule_submit_pwrite(self->dev, offset, view.buf, (size_t)view.len,
                                               flags, NULL, q));

@@ -84,6 +84,22 @@ int submit_write(const char *function, granule_device *dev, uint64_t offset,
     return 0;
 }
 
+// submit_preadv and submit_pwritev (allowed: the flags a write takes).
+int submit_vectored(const char *fn, granule_device *dev, uint64_t offset, const granule_iov *iov,
+                    int iovcnt, uint32_t flags, uint32_t allowed, granule_completion_cb cb, void *ud)
+{
+    return guarded(fn, [&] {
+        request_flags f;
+        std::vector<io_buffer> bufs;
+        uint64_t len;
+        if (int r = check_device(dev, fn); r || (r = to_request_flags(fn, flags, allowed, f)) ||
+                                           (r = to_buffers(fn, iov, iovcnt, bufs, len)))
+            return r;
+        return allowed ? submit_write(fn, dev, offset, std::move(bufs), len, f, cb, ud)
+                       : submit_read(fn, dev, offset, std::move(bufs), len, cb, ud);
+    });
+}
+
 }  // namespace
 
 extern "C" {
@@ -120,31 +136,14 @@ int granule_submit_pwrite(granule_device *dev, uint64_t offset, const void *buf,
 int granule_submit_preadv(granule_device *dev, uint64_t offset, const struct granule_iov *iov,
                           int iovcnt, uint32_t flags, granule_completion_cb cb, void *user_data)
 {
-    constexpr const char *fn = "granule_submit_preadv";
-    return guarded(fn, [&] {
-        request_flags f;
-        std::vector<io_buffer> bufs;
-        uint64_t len;
-        if (int r = check_device(dev, fn); r || (r = to_request_flags(fn, flags, 0, f)) ||
-                                           (r = to_buffers(fn, iov, iovcnt, bufs, len)))
-            return r;
-        return submit_read(fn, dev, offset, std::move(bufs), len, cb, user_data);
-    });
+    return submit_vectored("granule_submit_preadv", dev, offset, iov, iovcnt, flags, 0, cb, user_data);
 }
 
 int granule_submit_pwritev(granule_device *dev, uint64_t offset, const struct granule_iov *iov,
                            int iovcnt, uint32_t flags, granule_completion_cb cb, void *user_data)
 {
-    constexpr const char *fn = "granule_submit_pwritev";
-    return guarded(fn, [&] {
-        request_flags f;
-        std::vector<io_buffer> bufs;
-        uint64_t len;
-        if (int r = check_device(dev, fn); r || (r = to_request_flags(fn, flags, write_flags, f)) ||
-                                           (r = to_buffers(fn, iov, iovcnt, bufs, len)))
-            return r;
-        return submit_write(fn, dev, offset, std::move(bufs), len, f, cb, user_data);
-    });
+    return submit_vectored("granule_submit_pwritev", dev, offset, iov, iovcnt, flags, write_flags,
+                           cb, user_data);
 }
 
 int granule_submit_flush(granule_device *dev, granule_completion_cb cb, void *user_data)

@@ -30,6 +30,25 @@ bool no_device(granule_device *dev, std::string_view function, int &ret)
     return true;
 }
 
+// preadv and pwritev: the checks, the list as the C++ API's, then call.
+template <class Call>
+int vectored(const char *function, granule_device *dev, uint64_t offset, const granule_iov *iov,
+             int iovcnt, uint32_t flags, uint32_t allowed, Call call)
+{
+    return guarded(function, [&] {
+        int r;
+        request_flags f;
+        std::vector<io_buffer> bufs;
+        uint64_t len;
+        if (no_device(dev, function, r))
+            return r;
+        if ((r = to_request_flags(function, flags, allowed, f)) ||
+            (r = to_buffers(function, iov, iovcnt, bufs, len)))
+            return r;
+        return done(call(bufs, f), function, offset, len);
+    });
+}
+
 }  // namespace
 
 extern "C" {
@@ -67,35 +86,19 @@ int granule_pwrite(granule_device *dev, uint64_t offset, const void *buf, size_t
 int granule_preadv(granule_device *dev, uint64_t offset, const struct granule_iov *iov, int iovcnt,
                    uint32_t flags)
 {
-    return guarded("granule_preadv", [&] {
-        int r;
-        request_flags f;
-        std::vector<io_buffer> bufs;
-        uint64_t len;
-        if (no_device(dev, "granule_preadv", r))
-            return r;
-        if ((r = to_request_flags("granule_preadv", flags, 0, f)) ||
-            (r = to_buffers("granule_preadv", iov, iovcnt, bufs, len)))
-            return r;
-        return done(dev->dev->preadv(offset, bufs), "granule_preadv", offset, len);
-    });
+    return vectored("granule_preadv", dev, offset, iov, iovcnt, flags, 0,
+                    [&](const std::vector<io_buffer> &bufs, request_flags) {
+                        return dev->dev->preadv(offset, bufs);
+                    });
 }
 
 int granule_pwritev(granule_device *dev, uint64_t offset, const struct granule_iov *iov, int iovcnt,
                     uint32_t flags)
 {
-    return guarded("granule_pwritev", [&] {
-        int r;
-        request_flags f;
-        std::vector<io_buffer> bufs;
-        uint64_t len;
-        if (no_device(dev, "granule_pwritev", r))
-            return r;
-        if ((r = to_request_flags("granule_pwritev", flags, write_flags, f)) ||
-            (r = to_buffers("granule_pwritev", iov, iovcnt, bufs, len)))
-            return r;
-        return done(dev->dev->pwritev(offset, bufs, f), "granule_pwritev", offset, len);
-    });
+    return vectored("granule_pwritev", dev, offset, iov, iovcnt, flags, write_flags,
+                    [&](const std::vector<io_buffer> &bufs, request_flags f) {
+                        return dev->dev->pwritev(offset, bufs, f);
+                    });
 }
 
 int granule_flush(granule_device *dev)
