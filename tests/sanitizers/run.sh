@@ -4,8 +4,9 @@
 # next to build/ (incremental, like tools/test.sh):
 #   asan  build-asan: AddressSanitizer + UndefinedBehaviorSanitizer, no
 #         recovery (-fno-sanitize-recover), the tracker's invariants checked;
-#         runs the unit, api, scenario, stress and tools tests, and the
-#         peers tests (granule-nbd against real NBD clients and a bad one);
+#         runs the unit, api, scenario, stress and tools tests, the
+#         peers tests (granule-nbd against real NBD clients and a bad one)
+#         and the Python package's (ASan preloaded into Debian's python3);
 #         then installs that build and builds the C API's test and example
 #         from the prefix with pkg-config, under ASan too (tests/c-api/installed.sh).
 #   tsan  build-tsan: ThreadSanitizer; runs the stress and scenario tests,
@@ -47,7 +48,7 @@ export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$GRANULE_SOURCE_DIR/tests/sanit
 rc=0
 asan_flags="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 if [ "$job" = asan ] || [ "$job" = all ]; then
-    run_job asan "$asan_flags" -L 'unit|api|scenario|stress|tools|peers' -LE 'long|integration' "$@" || rc=1
+    run_job asan "$asan_flags" -L 'unit|api|scenario|stress|tools|peers|python' -LE 'long|integration' "$@" || rc=1
     # The C API as users get it: the ASan build installed, the C test and
     # example built from it with pkg-config, and run under ASan too.
     if [ $# -eq 0 ]; then
