@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The newcomer's path and the installed SDK (issue 10), as tools/test.sh runs
 # it in CI:
-#  1. the README's demo in a build dir configured with Qt 6 hidden
-#     (-DCMAKE_DISABLE_FIND_PACKAGE_Qt6=ON: what a fresh Debian 12 has after
-#     tools/demo.sh's own packages), and a half-configured build dir that
+#  1. the README's demo in a build dir configured with Qt 6 and Python's
+#     headers hidden (-DCMAKE_DISABLE_FIND_PACKAGE_Qt6=ON, ..._Python3=ON:
+#     what a fresh Debian 12 has after tools/demo.sh's own packages; the
+#     Python package is not built then), and a half-configured build dir that
 #     granule_configure must recover;
 #  2. `cmake --install` of that build into a fresh prefix: the tools run with
 #     an empty environment, load the prefix's drivers and nothing else, no
@@ -33,9 +34,11 @@ fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 pass() { echo "ok: $*" >&2; }
 step() { echo "== sdk: $*" >&2; }
 
-step "1. the demo with Qt 6 hidden ($build)"
-granule_configure "$build" -DCMAKE_DISABLE_FIND_PACKAGE_Qt6=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    >/dev/null 2>&1 || { fail "configure with Qt hidden"; exit 1; }
+step "1. the demo with Qt 6 and Python hidden ($build)"
+granule_configure "$build" -DCMAKE_DISABLE_FIND_PACKAGE_Qt6=ON -DCMAKE_DISABLE_FIND_PACKAGE_Python3=ON \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null 2>&1 || { fail "configure with Qt and Python hidden"; exit 1; }
+! cmake --build "$build" --target help | grep -q granule_python ||
+    fail "$build: the Python module was configured although Python is hidden"
 grep -q '^GRANULE_BUILD_TESTS:STRING=AUTO' "$build/CMakeCache.txt" ||
     fail "$build: GRANULE_BUILD_TESTS is not AUTO"
 if GRANULE_BUILD_DIR=$build "$GRANULE_SOURCE_DIR/tools/demo.sh" "$work/demo.img" >"$work/demo.log" 2>&1; then
