@@ -17,8 +17,10 @@
 #
 # Fuzzing runs two harnesses at a time (2 cores), each with -max_total_time,
 # -timeout=10 and -rss_limit_mb=2048, on a COPY of corpus/<name>/ in a temp
-# dir (nothing is written into the repo; the grown corpus stays there, its
-# path is printed), artifacts into the same temp dir. The generators steer
+# dir (nothing is written into the repo), artifacts into the same temp dir,
+# which is kept, its path printed, when something was found or with
+# GRANULE_FUZZ_KEEP=1, and removed otherwise (the harnesses' own temp files,
+# TMPDIR, go there too). The generators steer
 # around the open bugs of known-bugs (GRANULE_FUZZ_AVOID). Per harness it
 # prints runs, coverage (cov:), features (ft:) and corpus size; it exits 1
 # naming each harness that found a crash, leak, timeout or out-of-memory, with
@@ -92,7 +94,7 @@ replay_regressions() {
             expected=no
             grep -qx -- "$bug" <<<"$known_bugs" && expected=yes
             log=$(mktemp)
-            if env -u GRANULE_FUZZ_AVOID "$build/tests/fuzz/fuzz_$f" -runs=1 -timeout=10 \
+            if env -u GRANULE_FUZZ_AVOID TMPDIR="$work/tmp" "$build/tests/fuzz/fuzz_$f" -runs=1 -timeout=10 \
                     "$input" >"$log" 2>&1; then
                 [ $expected = yes ] && echo "XPASS $f/$name: known bug '$bug' no longer fails: remove it from tests/fuzz/known-bugs" ||
                     echo "pass  $f/$name"
@@ -110,12 +112,21 @@ replay_regressions() {
     return $rc
 }
 
+# One directory for the run: the corpora and logs, and the harnesses' own
+# TMPDIR (fuzz_url writes a password file there). Kept when something was
+# found (or with GRANULE_FUZZ_KEEP=1), removed otherwise: CI runs it every
+# time, and a kept one is ~10 MB.
+work=$(mktemp -d "${TMPDIR:-/tmp}/granule-fuzz.XXXXXX")
+mkdir "$work/tmp"
+keep_work=${GRANULE_FUZZ_KEEP:-0}
+trap '[ "$keep_work" = 1 ] || rm -rf "$work"' EXIT
+
 regressions_rc=0
 replay_regressions || regressions_rc=$?
+[ $regressions_rc -eq 0 ] || keep_work=1
 [ "$mode" = regressions ] && exit $regressions_rc
 
 # Fuzz.
-work=$(mktemp -d "${TMPDIR:-/tmp}/granule-fuzz.XXXXXX")
 avoid=$(paste -sd, <<<"$known_bugs")
 echo "run.sh: fuzzing ${fuzzers[*]} for $seconds s each, 2 at a time, in $work" >&2
 
@@ -125,7 +136,7 @@ run_one() {  # name
     cp -r "$here/corpus/$f/." "$dir/corpus/"
     local dict=()
     [ -f "$here/$f.dict" ] && dict=("-dict=$here/$f.dict")
-    GRANULE_FUZZ_AVOID=$avoid "$build/tests/fuzz/fuzz_$f" "$dir/corpus" "${dict[@]}" \
+    TMPDIR=$work/tmp GRANULE_FUZZ_AVOID=$avoid "$build/tests/fuzz/fuzz_$f" "$dir/corpus" "${dict[@]}" \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len="${max_len[$f]}" \
         -print_final_stats=1 -artifact_prefix="$dir/artifacts/" >"$dir/log" 2>&1
     echo $? >"$dir/rc"
@@ -178,7 +189,12 @@ for f in "${failed[@]}"; do
     echo "  (then copy it to tests/fuzz/regressions/$f/, see tests/fuzz/README.md)"
 done
 echo
-echo "run.sh: grown corpora and logs in $work"
+[ ${#failed[@]} -eq 0 ] || keep_work=1
+if [ "$keep_work" = 1 ]; then
+    echo "run.sh: grown corpora and logs in $work"
+else
+    echo "run.sh: nothing found; corpora and logs removed (GRANULE_FUZZ_KEEP=1 keeps them)"
+fi
 if [ ${#failed[@]} -gt 0 ]; then
     echo "run.sh: findings in: ${failed[*]}" >&2
     exit 1
