@@ -6,7 +6,6 @@
 #include <granule.h>
 #include <granule/version.hpp>
 
-#include <cstring>
 
 using namespace granule;
 using namespace granule::c_api;
