@@ -431,7 +431,7 @@ PyObject *granule_aio_write(DeviceObject *self, PyObject *args, PyObject *kwds)
     request *q = new_buffer_request(self, &view);
     if (!q)
         return NULL;
-    flags |= fua ? GRANULE_IO_FUA : 0;
+    flags = granule_py_io_flags(flags, fua, 0, 0);
     return submitted(q, granule_submit_pwrite(self->dev, offset, view.buf, (size_t)view.len,
                                               flags, NULL, q));
 }
@@ -482,8 +482,7 @@ PyObject *granule_aio_write_zeroes(DeviceObject *self, PyObject *args, PyObject 
                                      granule_py_u64, &offset, granule_py_u64, &length, &may_unmap,
                                      &fua, &no_fallback, granule_py_u32, &flags))
         return NULL;
-    flags |= (fua ? GRANULE_IO_FUA : 0) | (may_unmap ? GRANULE_IO_MAY_UNMAP : 0) |
-             (no_fallback ? GRANULE_IO_NO_FALLBACK : 0);
+    flags = granule_py_io_flags(flags, fua, may_unmap, no_fallback);
     request *q = new_request(self);
     return q ? submitted(q, granule_submit_write_zeroes(self->dev, offset, length, flags, NULL, q))
              : NULL;

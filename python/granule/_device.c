@@ -350,9 +350,6 @@ static PyObject *dev_pread_into(DeviceObject *self, PyObject *const *args, Py_ss
     return r < 0 ? fail(r) : PyLong_FromSsize_t(len);
 }
 
-/* fua=True and the raw flags= bits (for bits a newer C API adds) combined. */
-static uint32_t with_fua(uint32_t flags, int fua) { return flags | (fua ? GRANULE_IO_FUA : 0); }
-
 static PyObject *dev_pwrite(DeviceObject *self, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"offset", "buffer", "fua", "flags", NULL};
@@ -368,7 +365,7 @@ static PyObject *dev_pwrite(DeviceObject *self, PyObject *args, PyObject *kwds)
         return NULL;
     }
     int r;
-    flags = with_fua(flags, fua);
+    flags = granule_py_io_flags(flags, fua, 0, 0);
     Py_BEGIN_ALLOW_THREADS
     r = granule_pwrite(self->dev, offset, view.buf, (size_t)view.len, flags);
     Py_END_ALLOW_THREADS
@@ -469,7 +466,7 @@ static PyObject *dev_pwritev(DeviceObject *self, PyObject *args, PyObject *kwds)
         return NULL;
     }
     int r;
-    flags = with_fua(flags, fua);
+    flags = granule_py_io_flags(flags, fua, 0, 0);
     Py_BEGIN_ALLOW_THREADS
     r = granule_pwritev(self->dev, offset, l.iov, (int)l.n, flags);
     Py_END_ALLOW_THREADS
@@ -517,8 +514,7 @@ static PyObject *dev_write_zeroes(DeviceObject *self, PyObject *args, PyObject *
                                      &fua, &no_fallback, granule_py_u32, &flags) ||
         enter(self) < 0)
         return NULL;
-    flags = with_fua(flags, fua) | (may_unmap ? GRANULE_IO_MAY_UNMAP : 0) |
-            (no_fallback ? GRANULE_IO_NO_FALLBACK : 0);
+    flags = granule_py_io_flags(flags, fua, may_unmap, no_fallback);
     int r;
     Py_BEGIN_ALLOW_THREADS
     r = granule_write_zeroes(self->dev, offset, length, flags);

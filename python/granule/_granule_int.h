@@ -39,6 +39,14 @@ PyObject *granule_py_error(int ret, const char *msg);
 int granule_py_u64(PyObject *o, void *out);
 int granule_py_size(PyObject *o, void *out);
 int granule_py_u32(PyObject *o, void *out);
+/* The raw flags= bits (for bits a newer C API adds) with the keyword
+ * arguments fua=, may_unmap=, no_fallback= set: one place for the sync and
+ * asyncio calls. */
+static inline uint32_t granule_py_io_flags(uint32_t flags, int fua, int may_unmap, int no_fallback)
+{
+    return flags | (fua ? GRANULE_IO_FUA : 0) | (may_unmap ? GRANULE_IO_MAY_UNMAP : 0) |
+           (no_fallback ? GRANULE_IO_NO_FALLBACK : 0);
+}
 /* Key/value pairs from a sequence of (str, str) tuples; *kv and the
  * strings (UTF-8 of the tuple items, kept alive by *keep) are freed by
  * granule_py_free_kv. */

@@ -35,9 +35,9 @@ struct completer {
         try {
             std::string what = ranged ? request_what(function, offset, len) : std::string(function);
             if (ep)
-                deliver(-ENOMEM, what + ": out of memory");
+                deliver(-ENOMEM, error_text(what, "out of memory"));
             else
-                deliver(-(r.error().code > 0 ? r.error().code : EIO), what + ": " + r.error().message);
+                deliver(negative_errno(r.error().code), error_text(what, r.error().message));
         } catch (const std::bad_alloc &) {
             deliver(-ENOMEM, {});
         }
@@ -64,15 +64,11 @@ struct completer {
     }
 };
 
-int check_device(granule_device *dev, const char *function)
-{
-    return dev ? 0 : fail(function, EINVAL, "dev is NULL");
-}
-
 int submit_read(const char *function, granule_device *dev, uint64_t offset,
                 std::vector<io_buffer> bufs, uint64_t len, granule_completion_cb cb, void *ud)
 {
-    dev->dev->async_preadv(offset, std::move(bufs), completer{dev, cb, ud, function, offset, len, true});
+    dev->dev->async_preadv(offset, std::move(bufs),
+                           completer{dev, cb, ud, function, offset, len, true});
     return 0;
 }
 
@@ -80,7 +76,8 @@ int submit_write(const char *function, granule_device *dev, uint64_t offset,
                  std::vector<io_buffer> bufs, uint64_t len, request_flags f,
                  granule_completion_cb cb, void *ud)
 {
-    dev->dev->async_pwritev(offset, std::move(bufs), f, completer{dev, cb, ud, function, offset, len, true});
+    dev->dev->async_pwritev(offset, std::move(bufs), f,
+                            completer{dev, cb, ud, function, offset, len, true});
     return 0;
 }
 
@@ -110,10 +107,9 @@ int granule_submit_pread(granule_device *dev, uint64_t offset, void *buf, size_t
     constexpr const char *fn = "granule_submit_pread";
     return guarded(fn, [&] {
         request_flags f;
-        if (int r = check_device(dev, fn); r || (r = to_request_flags(fn, flags, 0, f)))
+        if (int r = check_device(dev, fn); r || (r = to_request_flags(fn, flags, 0, f)) ||
+                                           (r = check_buffer(fn, buf, len)))
             return r;
-        if (!buf && len)
-            return fail(fn, EINVAL, "buf is NULL");
         return submit_read(fn, dev, offset, {{buf, len}}, len, cb, user_data);
     });
 }
@@ -124,10 +120,9 @@ int granule_submit_pwrite(granule_device *dev, uint64_t offset, const void *buf,
     constexpr const char *fn = "granule_submit_pwrite";
     return guarded(fn, [&] {
         request_flags f;
-        if (int r = check_device(dev, fn); r || (r = to_request_flags(fn, flags, write_flags, f)))
+        if (int r = check_device(dev, fn); r || (r = to_request_flags(fn, flags, write_flags, f)) ||
+                                           (r = check_buffer(fn, buf, len)))
             return r;
-        if (!buf && len)
-            return fail(fn, EINVAL, "buf is NULL");
         // The C++ API's buffers are not const: a write never writes to them.
         return submit_write(fn, dev, offset, {{const_cast<void *>(buf), len}}, len, f, cb, user_data);
     });
@@ -177,7 +172,8 @@ int granule_submit_write_zeroes(granule_device *dev, uint64_t offset, uint64_t l
         request_flags f;
         if (int r = check_device(dev, fn); r || (r = to_request_flags(fn, flags, zero_flags, f)))
             return r;
-        dev->dev->async_pwrite_zeroes(offset, len, f, completer{dev, cb, user_data, fn, offset, len, true});
+        dev->dev->async_pwrite_zeroes(offset, len, f,
+                                      completer{dev, cb, user_data, fn, offset, len, true});
         return 0;
     });
 }

@@ -50,6 +50,8 @@ int check_open_flags(std::string_view function, uint32_t flags, granule_device *
     return 0;
 }
 
+open_flags to_open_flags(uint32_t flags) { return {(flags & GRANULE_DEVICE_READ_ONLY) != 0}; }
+
 }  // namespace
 
 extern "C" {
@@ -65,8 +67,7 @@ int granule_open(const char *spec, uint32_t flags, granule_device **devp)
             return r;
         if (!spec)
             return fail("granule_open", EINVAL, "spec is NULL");
-        return open_device("granule_open",
-                           device::open(spec, open_flags{(flags & GRANULE_DEVICE_READ_ONLY) != 0}), devp);
+        return open_device("granule_open", device::open(spec, to_open_flags(flags)), devp);
     });
 }
 
@@ -78,8 +79,7 @@ int granule_open_kv(const struct granule_kv *kv, size_t count, uint32_t flags, g
         options opts;
         if (int r = to_options("granule_open_kv", kv, count, opts))
             return r;
-        return open_device("granule_open_kv",
-                           device::open(opts, open_flags{(flags & GRANULE_DEVICE_READ_ONLY) != 0}), devp);
+        return open_device("granule_open_kv", device::open(opts, to_open_flags(flags)), devp);
     });
 }
 

@@ -10,17 +10,22 @@ std::string &thread_error_message()
     return message;
 }
 
+std::string error_text(std::string_view what, std::string_view message)
+{
+    std::string text(what);
+    text += ": ";
+    text += message;
+    return text;
+}
+
 int fail(std::string_view what, int code, std::string_view message)
 {
-    // Assigning may itself throw bad_alloc: the code still gets out.
+    // Building the text may itself throw bad_alloc: the code still gets out.
     try {
-        auto &m = thread_error_message();
-        m.assign(what);
-        m += ": ";
-        m += message;
+        thread_error_message() = error_text(what, message);
     } catch (...) {
     }
-    return -(code > 0 ? code : EIO);
+    return negative_errno(code);
 }
 
 std::string request_what(std::string_view function, std::uint64_t offset, std::uint64_t len)

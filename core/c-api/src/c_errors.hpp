@@ -15,7 +15,14 @@ namespace granule::c_api {
 // The thread's message (granule_get_error_msg).
 std::string &thread_error_message();
 
-// Sets the thread's message to "what: message" and returns -code.
+// -code for a positive errno code, else -EIO: what the API returns.
+inline int negative_errno(int code) { return -(code > 0 ? code : EIO); }
+
+// "what: message", every message's form (the thread's, and a completion's).
+std::string error_text(std::string_view what, std::string_view message);
+
+// Sets the thread's message to error_text(what, message) and returns
+// negative_errno(code).
 int fail(std::string_view what, int code, std::string_view message);
 inline int fail(std::string_view what, const error &e) { return fail(what, e.code, e.message); }
 

@@ -22,6 +22,18 @@ inline std::string hex(uint32_t v)
     return b;
 }
 
+// 0, or -EINVAL through fail() for a NULL device: every call's first check.
+inline int check_device(const granule_device *dev, std::string_view what)
+{
+    return dev ? 0 : fail(what, EINVAL, "dev is NULL");
+}
+
+// 0, or -EINVAL through fail() for a NULL buffer of a non-zero length.
+inline int check_buffer(std::string_view what, const void *buf, size_t len)
+{
+    return buf || !len ? 0 : fail(what, EINVAL, "buf is NULL");
+}
+
 // The request flags the C++ API takes for the given allowed set, or an
 // error (-EINVAL naming the bits) through fail().
 inline int to_request_flags(std::string_view what, uint32_t flags, uint32_t allowed,

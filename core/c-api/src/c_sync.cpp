@@ -22,27 +22,17 @@ int done(const result<T> &r, const std::string_view function)
     return r ? 0 : fail(function, r.error());
 }
 
-bool no_device(granule_device *dev, std::string_view function, int &ret)
-{
-    if (dev)
-        return false;
-    ret = fail(function, EINVAL, "dev is NULL");
-    return true;
-}
-
 // preadv and pwritev: the checks, the list as the C++ API's, then call.
 template <class Call>
 int vectored(const char *function, granule_device *dev, uint64_t offset, const granule_iov *iov,
              int iovcnt, uint32_t flags, uint32_t allowed, Call call)
 {
     return guarded(function, [&] {
-        int r;
         request_flags f;
         std::vector<io_buffer> bufs;
         uint64_t len;
-        if (no_device(dev, function, r))
-            return r;
-        if ((r = to_request_flags(function, flags, allowed, f)) ||
+        if (int r = check_device(dev, function);
+            r || (r = to_request_flags(function, flags, allowed, f)) ||
             (r = to_buffers(function, iov, iovcnt, bufs, len)))
             return r;
         return done(call(bufs, f), function, offset, len);
@@ -56,14 +46,11 @@ extern "C" {
 int granule_pread(granule_device *dev, uint64_t offset, void *buf, size_t len, uint32_t flags)
 {
     return guarded("granule_pread", [&] {
-        int r;
         request_flags f;
-        if (no_device(dev, "granule_pread", r))
+        constexpr const char *fn = "granule_pread";
+        if (int r = check_device(dev, fn); r || (r = to_request_flags(fn, flags, 0, f)) ||
+                                           (r = check_buffer(fn, buf, len)))
             return r;
-        if ((r = to_request_flags("granule_pread", flags, 0, f)))
-            return r;
-        if (!buf && len)
-            return fail("granule_pread", EINVAL, "buf is NULL");
         return done(dev->dev->pread(offset, buf, len), "granule_pread", offset, len);
     });
 }
@@ -71,14 +58,11 @@ int granule_pread(granule_device *dev, uint64_t offset, void *buf, size_t len, u
 int granule_pwrite(granule_device *dev, uint64_t offset, const void *buf, size_t len, uint32_t flags)
 {
     return guarded("granule_pwrite", [&] {
-        int r;
         request_flags f;
-        if (no_device(dev, "granule_pwrite", r))
+        constexpr const char *fn = "granule_pwrite";
+        if (int r = check_device(dev, fn); r || (r = to_request_flags(fn, flags, write_flags, f)) ||
+                                           (r = check_buffer(fn, buf, len)))
             return r;
-        if ((r = to_request_flags("granule_pwrite", flags, write_flags, f)))
-            return r;
-        if (!buf && len)
-            return fail("granule_pwrite", EINVAL, "buf is NULL");
         return done(dev->dev->pwrite(offset, buf, len, f), "granule_pwrite", offset, len);
     });
 }
@@ -104,8 +88,7 @@ int granule_pwritev(granule_device *dev, uint64_t offset, const struct granule_i
 int granule_flush(granule_device *dev)
 {
     return guarded("granule_flush", [&] {
-        int r;
-        if (no_device(dev, "granule_flush", r))
+        if (int r = check_device(dev, "granule_flush"))
             return r;
         return done(dev->dev->flush(), "granule_flush");
     });
@@ -114,8 +97,7 @@ int granule_flush(granule_device *dev)
 int granule_discard(granule_device *dev, uint64_t offset, uint64_t len)
 {
     return guarded("granule_discard", [&] {
-        int r;
-        if (no_device(dev, "granule_discard", r))
+        if (int r = check_device(dev, "granule_discard"))
             return r;
         return done(dev->dev->pdiscard(offset, len), "granule_discard", offset, len);
     });
@@ -124,11 +106,9 @@ int granule_discard(granule_device *dev, uint64_t offset, uint64_t len)
 int granule_write_zeroes(granule_device *dev, uint64_t offset, uint64_t len, uint32_t flags)
 {
     return guarded("granule_write_zeroes", [&] {
-        int r;
         request_flags f;
-        if (no_device(dev, "granule_write_zeroes", r))
-            return r;
-        if ((r = to_request_flags("granule_write_zeroes", flags, zero_flags, f)))
+        if (int r = check_device(dev, "granule_write_zeroes");
+            r || (r = to_request_flags("granule_write_zeroes", flags, zero_flags, f)))
             return r;
         return done(dev->dev->pwrite_zeroes(offset, len, f), "granule_write_zeroes", offset, len);
     });
@@ -138,8 +118,7 @@ int granule_block_status(granule_device *dev, uint64_t offset, uint64_t len,
                          struct granule_extent *extent)
 {
     return guarded("granule_block_status", [&] {
-        int r;
-        if (no_device(dev, "granule_block_status", r))
+        if (int r = check_device(dev, "granule_block_status"))
             return r;
         if (!extent)
             return fail("granule_block_status", EINVAL, "extent is NULL");
@@ -154,8 +133,7 @@ int granule_block_status(granule_device *dev, uint64_t offset, uint64_t len,
 int granule_truncate(granule_device *dev, uint64_t length)
 {
     return guarded("granule_truncate", [&] {
-        int r;
-        if (no_device(dev, "granule_truncate", r))
+        if (int r = check_device(dev, "granule_truncate"))
             return r;
         return done(dev->dev->truncate(length), "granule_truncate");
     });
@@ -164,11 +142,9 @@ int granule_truncate(granule_device *dev, uint64_t length)
 int granule_reopen(granule_device *dev, const struct granule_kv *changes, size_t count)
 {
     return guarded("granule_reopen", [&] {
-        int r;
-        if (no_device(dev, "granule_reopen", r))
-            return r;
         options opts;
-        if ((r = to_options("granule_reopen", changes, count, opts)))
+        if (int r = check_device(dev, "granule_reopen");
+            r || (r = to_options("granule_reopen", changes, count, opts)))
             return r;
         return done(dev->dev->reopen(opts), "granule_reopen");
     });
